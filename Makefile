@@ -11,7 +11,14 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 ROLES := tools git_keys data_disk libs jupyter
 PYTHON_SOURCES := plugins scripts tests
 
-.PHONY: setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) build docs clean
+.PHONY: help setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) build docs clean
+
+help:
+	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
+	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
+	@echo "make test-fast   lint + unit tests (seconds)"
+	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES))"
+	@echo "make build       the collection tarball in build/"
 
 setup:
 	@bash tests/setup/bootstrap.sh
