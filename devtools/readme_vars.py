@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate the README's role-variable tables from each role's meta/argument_specs.yml.
 
-    python devtools/readme_vars.py          # rewrite README.md between the markers
-    python devtools/readme_vars.py --check  # exit 1 when README.md is out of date
+python devtools/readme_vars.py          # rewrite README.md between the markers
+python devtools/readme_vars.py --check  # exit 1 when README.md is out of date
 """
 
 from __future__ import annotations

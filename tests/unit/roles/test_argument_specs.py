@@ -22,11 +22,12 @@ WRONG_VALUES: dict[str, tuple[dict[str, object], str]] = {
 }
 
 
-def run_role(tmp_path: Path, role: str, extra_vars: dict[str, object]) -> subprocess.CompletedProcess:
+def run_role(
+    tmp_path: Path, role: str, extra_vars: dict[str, object]
+) -> subprocess.CompletedProcess:
     playbook = tmp_path / "play.yml"
     playbook.write_text(
-        "- hosts: all\n  gather_facts: false\n  roles:\n"
-        f"    - role: mlbox.workbench.{role}\n"
+        f"- hosts: all\n  gather_facts: false\n  roles:\n    - role: mlbox.workbench.{role}\n"
     )
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
