@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 ROLES := tools git_keys data_disk libs jupyter
-PYTHON_SOURCES := plugins scripts tests
+PYTHON_SOURCES := plugins scripts tests devtools
 
 .PHONY: help setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) build docs clean
 
@@ -30,6 +30,7 @@ lint: setup
 	ruff check $(PYTHON_SOURCES)
 	ruff format --check $(PYTHON_SOURCES)
 	ansible-lint --profile production
+	python devtools/readme_vars.py --check
 	@bash tests/check_build.sh
 
 unit: setup
