@@ -11,8 +11,18 @@ What ansible-runner 2.4 writes under its private data dir, and how each is kept 
   ``python relay.py ansible-playbook ...``, and ansible-runner's own ``passwords``
   mechanism (prompt pattern -> answer, held in memory) answers the relay's prompt.
 - ``artifacts/<ident>/stdout`` and ``job_events/*.json``: what Ansible prints and the task
-  results; secrets stay out of them by ``no_log`` in the roles (the relay's answer is not
-  echoed). Extra vars are on the command line and never carry a secret.
+  results. The roles keep secrets out with ``no_log``; as a second line, every event is
+  scrubbed of the secret values in our event handler *before* ansible-runner writes it
+  (the handler gets the very dict that is then dumped, and whose ``stdout`` goes to the
+  stdout file), so even a careless ``debug`` or localhost ``ansible_env`` fact ends up
+  as ``********``. The relay's answer is never echoed.
+- ``artifacts/<ident>/fact_cache``: the runner's jsonfile fact cache would store
+  localhost's ``ansible_env`` (which holds the secrets) if a play gathered facts there:
+  we use the in-memory cache instead.
+- Not covered: ansible-runner's callback hands each event over through a short-lived
+  ``job_events/<uuid>-partial.json`` (0600, deleted as soon as it is read); only
+  ``no_log`` keeps a secret out of that one.
+Extra vars are on the command line, in ``command``: they never carry a secret.
 """
 
 from __future__ import annotations
@@ -48,6 +58,9 @@ SENSITIVE_PATTERN = re.compile(
 SENSITIVE_NAMES = frozenset(
     {"AZURE_CLIENT_ID", "AZURE_TENANT", "AZURE_SUBSCRIPTION_ID", "AZURE_AD_USER"}
 )
+
+REDACTED = "********"
+MIN_REDACTED = 4  # shorter values would blank out ordinary text
 
 INSTALL_HINT = (
     "run `make setup` (a .venv with Ansible and ansible-runner) and use .venv/bin/python, "
@@ -113,6 +126,29 @@ def runner_environment(project: Path) -> dict[str, str]:
     return env
 
 
+class Redactor:
+    """Replaces secret values wherever they occur in an event, in place."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = sorted({v for v in values if len(v) >= MIN_REDACTED}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.values:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def scrub(self, item: Any) -> Any:
+        if isinstance(item, str):
+            return self.text(item)
+        if isinstance(item, dict):
+            for key in list(item):
+                item[key] = self.scrub(item[key])
+        elif isinstance(item, list):
+            item[:] = [self.scrub(element) for element in item]
+        return item
+
+
 @dataclass
 class RunResult:
     status: str
@@ -137,6 +173,7 @@ class _InterruptForwarder:
         self.count += 1
         pid = self.events.ansible_pid
         if self.count == 1 and pid:
+            sys.stderr.write("\nstopping after the running task (Ctrl-C again: at once)\n")
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(os.getpgid(pid), signal.SIGINT)
 
@@ -204,6 +241,7 @@ class Playbooks:
             ident=ident,
             rotate_artifacts=KEEP_RUNS,
             suppress_env_files=True,
+            fact_cache_type="memory",
         )
         config.prepare()
         # The recorded environment (artifacts/<ident>/command) is the child's environment:
@@ -213,9 +251,14 @@ class Playbooks:
             config.command = [sys.executable, str(RELAY), *config.command]
         events = RunEvents(kind=kind, output=None if self.verbosity else self.output)
         forwarder = _InterruptForwarder(events)
+        redactor = Redactor(list(relayed.values()))
+
+        def handle(event: dict[str, Any]) -> bool:
+            return events.handle(redactor.scrub(event))
+
         runner = ansible_runner.Runner(
             config=config,
-            event_handler=events.handle,
+            event_handler=handle,
             cancel_callback=forwarder.cancel_requested,
         )
         with _forward_interrupts(forwarder):

@@ -145,6 +145,7 @@ def test_ctrl_c_stops_the_playbook_and_exits_130(stub: StubEnv) -> None:
     time.sleep(1)
     started = time.monotonic()
     child.sendintr()
+    child.expect_exact("stopping after the running task")
     child.expect_exact("interrupted during instance; run the same command again to finish")
     assert finish(child) == 130
     assert time.monotonic() - started < 20

@@ -13,7 +13,7 @@ import pytest
 from conftest import STUB_PROJECT, StubEnv
 from mlbox_cli import relay
 from mlbox_cli.errors import PlaybookError
-from mlbox_cli.playbooks import Playbooks, is_sensitive
+from mlbox_cli.playbooks import Playbooks, Redactor, is_sensitive
 from mlbox_cli.progress import Output
 
 SECRETS = {
@@ -106,6 +106,28 @@ def test_a_failure_names_the_task_and_the_log(
     assert log.is_file() and "QuotaExceeded" in log.read_text()
     assert raised.value.exit_code == 4
     assert_no_secret_under(stub.tmp / "runner", ["nb-pass-7f3c9e1d"])
+
+
+def test_careless_playbooks_are_scrubbed_before_anything_is_written(
+    stub: StubEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = stub.tmp / "runner"
+    playbooks = Playbooks(STUB_PROJECT, data_dir, verbosity=1, output=Output(io.StringIO()))
+    result = playbooks.run("careless.yml", {}, dict(SECRETS))
+    assert result.status == "successful"
+    assert_no_secret_under(data_dir, list(SECRETS.values()))
+    stdout = result.log.read_text()
+    assert "the password is ********" in stdout
+    assert not (result.artifact_dir / "fact_cache").exists() or not any(
+        (result.artifact_dir / "fact_cache").iterdir()
+    )
+
+
+def test_redactor_scrubs_nested_values_in_place() -> None:
+    event = {"stdout": "key=abcd1234", "res": {"list": ["x abcd1234 y", 3], "ok": "fine"}}
+    same = Redactor(["abcd1234", "no"]).scrub(event)
+    assert same is event
+    assert event == {"stdout": "key=********", "res": {"list": ["x ******** y", 3], "ok": "fine"}}
 
 
 def test_relay_round_trip() -> None:
