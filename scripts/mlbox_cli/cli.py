@@ -54,6 +54,7 @@ def common_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--state-dir",
         type=Path,
+        metavar="DIR",
         help="the controller's state: local disks and snapshots, run logs "
         "(default: ~/.local/share/mlbox)",
     )

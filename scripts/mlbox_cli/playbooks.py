@@ -219,47 +219,22 @@ class Playbooks:
     ) -> RunResult:
         """Run one playbook; raise PlaybookError when it fails, Interrupted on Ctrl-C."""
         ansible_runner = import_runner()
-        self.prepare_data_dir()
         path = self.project / "playbooks" / playbook
         if not path.exists():
             raise CliError(f"{path} does not exist (is {self.project} the collection root?)")
+        self.prepare_data_dir()
         _, env_secrets = split_environment(dict(os.environ))
         relayed = {**env_secrets, **(secrets or {})}
-        ident = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{uuid.uuid4().hex[:6]}"
-        envvars = runner_environment(self.project)
-        if not (self.verbosity and sys.stdout.isatty()):
-            envvars["ANSIBLE_NOCOLOR"] = "1"  # the log is read in an editor, not a terminal
-        config = ansible_runner.RunnerConfig(
-            private_data_dir=str(self.data_dir),
-            project_dir=str(self.project),
-            playbook=str(path),
-            extravars=extravars,
-            envvars=envvars,
-            passwords={re.escape(relay.PROMPT): relay.encode(relayed)} if relayed else None,
-            verbosity=self.verbosity or None,
-            quiet=not self.verbosity,
-            ident=ident,
-            rotate_artifacts=KEEP_RUNS,
-            suppress_env_files=True,
-            fact_cache_type="memory",
-        )
-        config.prepare()
-        # The recorded environment (artifacts/<ident>/command) is the child's environment:
-        # drop every secret from it; the relay puts them back inside the child only.
-        config.env = {k: v for k, v in config.env.items() if not is_sensitive(k)}
-        if relayed:
-            config.command = [sys.executable, str(RELAY), *config.command]
+        config = self._config(ansible_runner, path, extravars, relayed, kind)
         events = RunEvents(kind=kind, output=None if self.verbosity else self.output)
-        forwarder = _InterruptForwarder(events)
         redactor = Redactor(list(relayed.values()))
+        forwarder = _InterruptForwarder(events)
 
         def handle(event: dict[str, Any]) -> bool:
             return events.handle(redactor.scrub(event))
 
         runner = ansible_runner.Runner(
-            config=config,
-            event_handler=handle,
-            cancel_callback=forwarder.cancel_requested,
+            config=config, event_handler=handle, cancel_callback=forwarder.cancel_requested
         )
         with _forward_interrupts(forwarder):
             status, rc = runner.run()
@@ -272,6 +247,40 @@ class Playbooks:
         if status != "successful":
             raise PlaybookError(self.describe_failure(playbook, result))
         return result
+
+    def _config(
+        self,
+        ansible_runner: ModuleType,
+        path: Path,
+        extravars: dict[str, Any],
+        relayed: dict[str, str],
+        kind: str,
+    ) -> Any:
+        """A prepared RunnerConfig whose recorded environment holds no secret."""
+        envvars = runner_environment(self.project)
+        if not (self.verbosity and sys.stdout.isatty()):
+            envvars["ANSIBLE_NOCOLOR"] = "1"  # the log is read in an editor, not a terminal
+        config = ansible_runner.RunnerConfig(
+            private_data_dir=str(self.data_dir),
+            project_dir=str(self.project),
+            playbook=str(path),
+            extravars=extravars,
+            envvars=envvars,
+            passwords={re.escape(relay.PROMPT): relay.encode(relayed)} if relayed else None,
+            verbosity=self.verbosity or None,
+            quiet=not self.verbosity,
+            ident=f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{uuid.uuid4().hex[:6]}",
+            rotate_artifacts=KEEP_RUNS,
+            suppress_env_files=True,
+            fact_cache_type="memory",
+        )
+        config.prepare()
+        # artifacts/<ident>/command records the child's environment: drop every secret
+        # from it; the relay puts them back inside the child only.
+        config.env = {k: v for k, v in config.env.items() if not is_sensitive(k)}
+        if relayed:
+            config.command = [sys.executable, str(RELAY), *config.command]
+        return config
 
     def describe_failure(self, playbook: str, result: RunResult) -> str:
         failures = result.events.failures

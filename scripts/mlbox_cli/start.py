@@ -121,14 +121,11 @@ def resolve_disk(args: argparse.Namespace, session: Session) -> DiskChoice:
     if given and given.complete:
         return given
     listing = list_disks(session.playbooks, session.common_vars(), session.secrets)
-    if not session.terminal.interactive:
-        if given is None and listing.empty:
-            session.output.text("no disks or snapshots of this workbench yet: a new data disk")
-            return DiskChoice("new")
-        raise missing_disk_error(listing, given)
     if given is None and listing.empty:
         session.output.text("no disks or snapshots of this workbench yet: a new data disk")
         return DiskChoice("new")
+    if not session.terminal.interactive:
+        raise missing_disk_error(listing, given)
     return ask_disk(listing, session.terminal, given.source if given else None)
 
 
