@@ -206,6 +206,14 @@ class Playbooks:
         self.verbosity = verbosity
         self.output = output or Output()
 
+    def require(self, *playbooks: str) -> list[Path]:
+        """The playbooks' paths; a clear error before any question when one is missing."""
+        paths = [self.project / "playbooks" / name for name in playbooks]
+        for path in paths:
+            if not path.is_file():
+                raise CliError(f"{path} does not exist (is {self.project} the collection root?)")
+        return paths
+
     def prepare_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.data_dir.chmod(0o700)
@@ -219,9 +227,7 @@ class Playbooks:
     ) -> RunResult:
         """Run one playbook; raise PlaybookError when it fails, Interrupted on Ctrl-C."""
         ansible_runner = import_runner()
-        path = self.project / "playbooks" / playbook
-        if not path.exists():
-            raise CliError(f"{path} does not exist (is {self.project} the collection root?)")
+        (path,) = self.require(playbook)
         self.prepare_data_dir()
         _, env_secrets = split_environment(dict(os.environ))
         relayed = {**env_secrets, **(secrets or {})}

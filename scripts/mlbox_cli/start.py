@@ -231,6 +231,7 @@ def delete_hint(args: argparse.Namespace) -> str:
 def start(args: argparse.Namespace) -> None:
     check_args(args)
     session = open_session(args)
+    session.playbooks.require("provision.yml", "disks.yml")
     disk = resolve_disk(args, session)
     instance_type = resolve_instance_type(args, session)
     password = notebook_password(

@@ -230,3 +230,12 @@ def test_interrupt_is_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
 def test_exit_codes_are_documented() -> None:
     for code in ("0", "1", "2", "3", "4", "130"):
         assert f"\n  {code} " in EXIT_CODES_HELP
+
+
+def test_missing_playbooks_fail_before_any_question(stub: StubEnv) -> None:
+    empty = stub.tmp / "not-a-collection"
+    empty.mkdir()
+    done = run(START, "--disk", "new", "--yes", *state(stub), MLBOX_PROJECT_DIR=str(empty))
+    assert done.returncode == 1
+    assert "provision.yml does not exist" in done.stderr
+    assert not (stub.config_home / "mlbox").exists()  # no password generated
