@@ -9,15 +9,21 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 ROLES := tools git_keys data_disk libs jupyter
+# Provider lifecycle suites: tests/integration/<cloud>/ (local on podman, the rest on doubles).
+CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
 PYTHON_SOURCES := plugins scripts tests devtools
 
-.PHONY: help setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) build docs clean
+.PHONY: help setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
+	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
 	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
 	@echo "make test-fast   lint + unit tests (seconds)"
 	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES))"
+	@echo "make integration-CLOUD  one provider's lifecycle suite ($(CLOUDS))"
+	@echo "make scripts-test  the wrapper scripts' tests"
+	@echo "make bench       the time-to-notebook benchmark (bench/results/)"
 	@echo "make build       the collection tarball in build/"
 
 setup:
@@ -42,8 +48,26 @@ molecule: $(addprefix molecule-,$(ROLES))
 $(addprefix molecule-,$(ROLES)): molecule-%: setup
 	molecule test -s $*
 
+## Provider lifecycles: local on real podman, the clouds against their API doubles.
+integration: $(addprefix integration-,$(CLOUDS))
+
+$(addprefix integration-,$(CLOUDS)): integration-%: setup
+	pytest -q tests/integration/$*
+
+integration-azure: setup-azure
+
+## Azure's SDK is large: its own install, only for the Azure provider.
+setup-azure: setup
+	@bash tests/setup/azure.sh
+
+scripts-test: setup
+	pytest -q tests/scripts
+
+bench: setup
+	python bench/run.py
+
 ## Everything: what CI runs.
-test: test-fast molecule
+test: test-fast molecule scripts-test integration
 
 build: setup
 	ansible-galaxy collection build --force --output-path build/

@@ -21,7 +21,7 @@ fi
 # Python environment: uv into a venv, requirements hashed into a stamp so edits reinstall.
 venv=$root/.venv
 stamp=$venv/.requirements.sha256
-want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
 if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
@@ -41,3 +41,8 @@ fi
 
 export CONTAINERS_CONF=$root/tests/setup/containers.conf
 scripts/local_image.sh
+
+# Per-provider set-up that comes with the main install (e.g. collections not on Galaxy here).
+for hook in tests/setup/bootstrap.d/*.sh; do
+  [[ -e $hook ]] && bash "$hook"
+done
