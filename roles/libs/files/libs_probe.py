@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+# Copyright: mlbox.workbench developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Look at the host before the libs role installs anything. Read-only.
+
+The role runs this with ansible.builtin.script and the Python it builds the environment
+from (roles inside a collection cannot carry their own modules):
+
+    libs_probe.py '{"user": "ml", "venv": "/mnt/ml/.workbench/venv", "gpu": "auto",
+                    "packages": ["numpy", "xgboost"], "gpu_packages": [],
+                    "cpu_variants": {"xgboost": "xgboost-cpu"}}'
+
+An optional "root" (default "/") is prepended to /proc, /dev and /sys, so tests can point
+the GPU detection at a fake tree.
+
+It prints one JSON object:
+- python: the version of the interpreter running this script (the one the role uses);
+- missing: what the role needs from the OS but does not find: "ensurepip" (venv with pip,
+  python3-venv on Debian), "packaging" (for ansible.builtin.pip), "setfacl" (for Ansible
+  to become the unprivileged user);
+- user: {exists, uid, gid, home} of the notebook user;
+- gpu: {present, forced, evidence}: an NVIDIA GPU is present when the driver is loaded
+  (/proc/driver/nvidia/version), a /dev/nvidiaN node exists, or a PCI function has vendor
+  0x10de and class 0x0300xx (VGA) or 0x0302xx (3D controller); "gpu": "true"/"false"
+  overrides the detection;
+- venv: {exists, usable, reason, version, installed, uv}: usable means bin/python runs and is
+  the same major.minor as both the environment was made with and this interpreter; an
+  environment that is not usable has to be made again (a new OS on an old data disk);
+- requirements: the packages to install, with every cpu_variants key replaced by its
+  value when there is no GPU (xgboost -> xgboost-cpu: no 1.4 GB of CUDA libraries);
+- uninstall: the installed packages that clash with a chosen variant (both xgboost and
+  xgboost-cpu ship the module `xgboost`), to remove before installing.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+from typing import Any, Callable
+
+NVIDIA_VENDOR = "0x10de"
+# PCI class codes: 0x0300 VGA-compatible controller, 0x0302 3D controller (data-centre GPUs).
+GPU_CLASS_PREFIXES = ("0x0300", "0x0302")
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+# Printed by the environment's own Python: its version and its installed distributions.
+VENV_REPORT = (
+    "import json, sys, importlib.metadata as m;"
+    "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
+    " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']})}))"
+)
+NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.DOTALL)
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalized project name: XGBoost, xgboost_cpu -> xgboost, xgboost-cpu."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def detect_gpu(root: str = "/") -> list[str]:
+    """Return what shows an NVIDIA GPU under root; empty when there is none."""
+    evidence = []
+    driver = _read(os.path.join(root, "proc/driver/nvidia/version"))
+    if driver:
+        evidence.append("driver: " + driver.splitlines()[0].strip())
+    for node in sorted(glob.glob(os.path.join(root, "dev/nvidia[0-9]*"))):
+        evidence.append("device node: /dev/" + os.path.basename(node))
+    for device in sorted(glob.glob(os.path.join(root, "sys/bus/pci/devices/*"))):
+        vendor = _read(os.path.join(device, "vendor")).lower()
+        pci_class = _read(os.path.join(device, "class")).lower()
+        if vendor == NVIDIA_VENDOR and pci_class.startswith(GPU_CLASS_PREFIXES):
+            model = _read(os.path.join(device, "device")).lower()
+            evidence.append(
+                f"PCI {os.path.basename(device)}: vendor {vendor} device {model} class {pci_class}"
+            )
+    return evidence
+
+
+def gpu_state(wanted: str, root: str = "/") -> dict[str, Any]:
+    """Combine the role's libs_gpu (auto, true or false) with what the host shows."""
+    word = str(wanted).strip().lower()
+    evidence = detect_gpu(root)
+    if word in TRUE_WORDS:
+        return {"present": True, "forced": True, "evidence": evidence}
+    if word in FALSE_WORDS:
+        return {"present": False, "forced": True, "evidence": evidence}
+    if word != "auto":
+        raise ValueError(f"gpu must be auto, true or false, not {wanted!r}")
+    return {"present": bool(evidence), "forced": False, "evidence": evidence}
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def read_pyvenv_cfg(venv: str) -> dict[str, str]:
+    """The key = value lines of pyvenv.cfg (python -m venv writes version, uv version_info)."""
+    values = {}
+    for line in _read(os.path.join(venv, "pyvenv.cfg")).splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _demote(uid: int, gid: int) -> Callable[[], None]:
+    def switch() -> None:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+
+    return switch
+
+
+def run_venv_python(venv: str, run_as: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Ask the environment's Python for its version and distributions; raise when it fails.
+
+    The environment belongs to the notebook user, who could put anything at bin/python: when
+    this probe runs as root, run_as (uid, gid) makes the child that user first.
+    -I keeps the user's PYTHON* variables and site directory out, -B writes no bytecode.
+    """
+    python = os.path.join(venv, "bin", "python")
+    result = subprocess.run(
+        [python, "-I", "-B", "-c", VENV_REPORT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+        preexec_fn=_demote(*run_as) if run_as else None,
+    )
+    if result.returncode != 0:
+        lines = (result.stderr.strip() or f"exit code {result.returncode}").splitlines()
+        raise OSError(lines[-1])
+    return json.loads(result.stdout)
+
+
+def venv_state(
+    venv: str, python_version: str, run_as: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """Whether the environment at venv can be used with python_version, and what it holds."""
+    state: dict[str, Any] = {
+        "exists": False,
+        "usable": False,
+        "reason": "",
+        "version": "",
+        "installed": [],
+        "uv": os.access(os.path.join(venv, "bin", "uv"), os.X_OK),
+    }
+    cfg = os.path.join(venv, "pyvenv.cfg")
+    if not os.path.exists(cfg) and not os.path.lexists(os.path.join(venv, "bin", "python")):
+        state["reason"] = "there is no environment yet"
+        return state
+    state["exists"] = True
+    made_with = read_pyvenv_cfg(venv)
+    made_version = made_with.get("version") or made_with.get("version_info") or ""
+    try:
+        report = run_venv_python(venv, run_as)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        state["reason"] = f"its bin/python does not run ({exc})"
+        return state
+    state["version"] = report["version"]
+    if made_version and _major_minor(made_version) != _major_minor(report["version"]):
+        state["reason"] = (
+            f"it was made with Python {made_version} but bin/python is now {report['version']}"
+        )
+        return state
+    if _major_minor(report["version"]) != _major_minor(python_version):
+        state["reason"] = (
+            f"it runs Python {report['version']}, the role's Python is {python_version}"
+        )
+        return state
+    state["usable"] = True
+    state["installed"] = sorted(canonical(name) for name in report["installed"])
+    return state
+
+
+def choose_requirements(packages: list[str], gpu: bool, cpu_variants: dict[str, str]) -> list[str]:
+    """Replace each package that has a CPU-only variant by that variant when there is no GPU.
+
+    Extras, version specifiers and markers stay as written: "xgboost>=2" -> "xgboost-cpu>=2".
+    """
+    if gpu:
+        return list(packages)
+    variants = {canonical(k): v for k, v in cpu_variants.items()}
+    chosen = []
+    for requirement in packages:
+        match = NAME_RE.match(requirement)
+        if match and canonical(match.group(1)) in variants:
+            requirement = variants[canonical(match.group(1))] + match.group(2)
+        chosen.append(requirement)
+    return chosen
+
+
+def clashing(installed: list[str], gpu: bool, cpu_variants: dict[str, str]) -> list[str]:
+    """Installed packages that are the other side of a variant pair from what is wanted.
+
+    Without a GPU the full build (xgboost) goes; with one the CPU-only build (xgboost-cpu).
+    """
+    have = {canonical(name) for name in installed}
+    unwanted = cpu_variants.values() if gpu else cpu_variants.keys()
+    return sorted(name for name in map(canonical, unwanted) if name in have)
+
+
+def missing_prerequisites() -> list[str]:
+    """What the role needs from the OS packages and this host does not have."""
+    missing = []
+    for module in ("ensurepip", "packaging"):
+        if importlib.util.find_spec(module) is None:
+            missing.append(module)
+    if shutil.which("setfacl", path=os.environ.get("PATH", "") + ":/usr/bin:/bin") is None:
+        missing.append("setfacl")
+    return missing
+
+
+def user_state(name: str) -> dict[str, Any]:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"exists": False, "uid": None, "gid": None, "home": None}
+    return {"exists": True, "uid": entry.pw_uid, "gid": entry.pw_gid, "home": entry.pw_dir}
+
+
+def requested(requirements: list[str]) -> set[str]:
+    names = set()
+    for requirement in requirements:
+        match = NAME_RE.match(requirement)
+        if match:
+            names.add(canonical(match.group(1)))
+    return names
+
+
+def run(params: dict[str, Any]) -> dict[str, Any]:
+    python_version = ".".join(str(part) for part in sys.version_info[:3])
+    gpu = gpu_state(params.get("gpu", "auto"), params.get("root", "/"))
+    variants = params.get("cpu_variants", {})
+    packages = list(params.get("packages", []))
+    if gpu["present"]:
+        packages += list(params.get("gpu_packages", []))
+    requirements = choose_requirements(packages, gpu["present"], variants)
+    user = user_state(params["user"])
+    if os.geteuid() == 0 and user["exists"] and user["uid"] != 0:
+        venv = venv_state(params["venv"], python_version, (user["uid"], user["gid"]))
+    else:
+        venv = venv_state(params["venv"], python_version)
+    # Only what the variant choice displaced; a clash the user asked for stays theirs.
+    uninstall = [
+        name
+        for name in clashing(venv["installed"], gpu["present"], variants)
+        if name not in requested(requirements)
+    ]
+    return {
+        "python": python_version,
+        "missing": missing_prerequisites(),
+        "user": user,
+        "gpu": gpu,
+        "venv": venv,
+        "requirements": requirements,
+        "uninstall": uninstall,
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(json.dumps({"error": "usage: libs_probe.py '<JSON parameters>'"}))
+        return 2
+    try:
+        result = run(json.loads(argv[1]))
+    except (ValueError, KeyError) as exc:
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

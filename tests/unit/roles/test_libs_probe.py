@@ -1,0 +1,319 @@
+"""The libs role's host probe (roles/libs/files/libs_probe.py): GPU, environment, packages."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = ROOT / "roles/libs/files/libs_probe.py"
+H100_FACTS = ROOT / "tests/data/gpu/h100/gpu-facts.txt"
+VARIANTS = {"xgboost": "xgboost-cpu"}
+
+_SPEC = importlib.util.spec_from_file_location("libs_probe", SCRIPT)
+assert _SPEC and _SPEC.loader
+probe = importlib.util.module_from_spec(_SPEC)
+# No __pycache__ inside roles/: it would end up in the collection tarball.
+_WRITE_BYTECODE, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+try:
+    _SPEC.loader.exec_module(probe)
+finally:
+    sys.dont_write_bytecode = _WRITE_BYTECODE
+
+
+def sections(text: str) -> dict[str, list[str]]:
+    """The '## name' sections of a gpu-facts.txt capture."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = found.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+def write_pci(root: Path, slot: str, vendor: str, device: str, pci_class: str) -> None:
+    path = root / "sys/bus/pci/devices" / slot
+    path.mkdir(parents=True)
+    for name, value in (("vendor", vendor), ("device", device), ("class", pci_class)):
+        (path / name).write_text(value + "\n")
+
+
+def h100_tree(root: Path, *, driver: bool = True, dev: bool = True, pci: bool = True) -> Path:
+    """A /proc, /dev and /sys tree as the captured H100 host shows them."""
+    facts = sections(H100_FACTS.read_text())
+    if driver:
+        version = root / "proc/driver/nvidia/version"
+        version.parent.mkdir(parents=True)
+        version.write_text("\n".join(facts["driver"]) + "\n")
+    if dev:
+        (root / "dev").mkdir()
+        for line in facts["dev"]:
+            match = re.search(r"\s(/dev/nvidia[^/\s]*)$", line)
+            if match:
+                (root / match.group(1).lstrip("/")).touch()
+    if pci:
+        for line in facts["sys class"]:
+            match = re.match(
+                r"/sys/bus/pci/devices/(\S+) vendor=(\S+) device=(\S+) class=(\S+)", line
+            )
+            if match:
+                write_pci(root, *match.groups())
+    return root
+
+
+def cpu_tree(root: Path) -> Path:
+    """A cloud VM without a GPU: an Intel host bridge and virtio devices."""
+    write_pci(root, "0000:00:00.0", "0x8086", "0x1237", "0x060000")
+    for slot, device, pci_class in (("03", "0x1000", "0x020000"), ("04", "0x1001", "0x010000")):
+        write_pci(root, f"0000:00:{slot}.0", "0x1af4", device, pci_class)
+    (root / "dev").mkdir()
+    (root / "dev/null").touch()
+    return root
+
+
+# --- GPU detection -------------------------------------------------------------------
+
+
+def test_the_captured_h100_host_has_a_gpu(tmp_path: Path) -> None:
+    evidence = probe.detect_gpu(str(h100_tree(tmp_path)))
+    assert evidence == [
+        "driver: NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  "
+        "Release Build  (nixbld@)",
+        "device node: /dev/nvidia0",
+        "PCI 0000:00:06.0: vendor 0x10de device 0x2330 class 0x030200",
+    ]
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        {"driver": False, "dev": False},  # a fresh image: the card is there, no driver yet
+        {"pci": False, "dev": False},  # PCI hidden (a container), driver loaded
+        {"pci": False, "driver": False},  # only the device node passed into a container
+    ],
+)
+def test_any_one_sign_is_enough(tmp_path: Path, shown: dict[str, bool]) -> None:
+    evidence = probe.detect_gpu(str(h100_tree(tmp_path, **shown)))
+    assert len(evidence) == 1, evidence
+
+
+def test_nvidiactl_and_uvm_alone_are_no_gpu(tmp_path: Path) -> None:
+    (tmp_path / "dev").mkdir()
+    for name in ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools"):
+        (tmp_path / "dev" / name).touch()
+    assert probe.detect_gpu(str(tmp_path)) == []
+
+
+def test_a_cloud_vm_without_gpu(tmp_path: Path) -> None:
+    assert probe.detect_gpu(str(cpu_tree(tmp_path))) == []
+
+
+@pytest.mark.parametrize(
+    ("pci_class", "is_gpu"),
+    [
+        ("0x030000", True),  # VGA controller (workstation cards)
+        ("0x030200", True),  # 3D controller (data-centre cards)
+        ("0x040300", False),  # the HDMI audio function of a graphics card
+        ("0x068000", False),  # NVSwitch bridge
+        ("0x0c0330", False),  # the USB-C controller of a Turing card
+    ],
+)
+def test_only_nvidia_display_controllers_count(
+    tmp_path: Path, pci_class: str, is_gpu: bool
+) -> None:
+    write_pci(tmp_path, "0000:41:00.1", "0x10de", "0x22ba", pci_class)
+    assert bool(probe.detect_gpu(str(tmp_path))) is is_gpu
+
+
+def test_a_display_controller_of_another_vendor_is_no_nvidia_gpu(tmp_path: Path) -> None:
+    write_pci(tmp_path, "0000:00:02.0", "0x1234", "0x1111", "0x030000")  # QEMU stdvga
+    assert probe.detect_gpu(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    ("wanted", "tree", "present", "forced"),
+    [
+        ("auto", "h100", True, False),
+        ("auto", "cpu", False, False),
+        ("true", "cpu", True, True),
+        ("false", "h100", False, True),
+        ("True", "cpu", True, True),  # a YAML boolean arrives as "True"
+        ("no", "h100", False, True),
+    ],
+)
+def test_libs_gpu_overrides_detection(
+    tmp_path: Path, wanted: str, tree: str, present: bool, forced: bool
+) -> None:
+    root = h100_tree(tmp_path) if tree == "h100" else cpu_tree(tmp_path)
+    state = probe.gpu_state(wanted, str(root))
+    assert (state["present"], state["forced"]) == (present, forced)
+
+
+def test_an_unknown_gpu_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="auto, true or false"):
+        probe.gpu_state("maybe", str(tmp_path))
+
+
+# --- package choice ------------------------------------------------------------------
+
+
+def test_without_gpu_xgboost_becomes_xgboost_cpu_keeping_the_rest() -> None:
+    packages = ["numpy", "xgboost>=2", "XGBoost[dask] ; python_version >= '3.10'", "xgboost-ray"]
+    assert probe.choose_requirements(packages, gpu=False, cpu_variants=VARIANTS) == [
+        "numpy",
+        "xgboost-cpu>=2",
+        "xgboost-cpu[dask] ; python_version >= '3.10'",
+        "xgboost-ray",
+    ]
+
+
+def test_with_gpu_the_list_is_left_as_written() -> None:
+    packages = ["numpy", "xgboost"]
+    assert probe.choose_requirements(packages, gpu=True, cpu_variants=VARIANTS) == packages
+
+
+@pytest.mark.parametrize(
+    ("installed", "gpu", "clash"),
+    [
+        (["numpy", "xgboost"], False, ["xgboost"]),
+        (["numpy", "xgboost-cpu"], False, []),
+        (["numpy", "xgboost_cpu"], True, ["xgboost-cpu"]),
+        (["numpy", "xgboost"], True, []),
+        ([], True, []),
+    ],
+)
+def test_the_other_build_clashes(installed: list[str], gpu: bool, clash: list[str]) -> None:
+    assert probe.clashing(installed, gpu, VARIANTS) == clash
+
+
+# --- the environment -----------------------------------------------------------------
+
+PY = ".".join(str(part) for part in sys.version_info[:3])
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("env") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def test_no_environment_yet(tmp_path: Path) -> None:
+    state = probe.venv_state(str(tmp_path / "venv"), PY)
+    assert (state["exists"], state["usable"]) == (False, False)
+
+
+def test_an_empty_directory_is_no_environment(tmp_path: Path) -> None:
+    assert probe.venv_state(str(tmp_path), PY)["exists"] is False
+
+
+def test_a_working_environment_is_usable(venv: Path) -> None:
+    state = probe.venv_state(str(venv), PY)
+    assert state["usable"], state
+    assert state["version"] == PY
+
+
+def test_an_environment_made_by_another_python_is_not(venv: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "venv"
+    copy.mkdir()
+    (copy / "bin").mkdir()
+    (copy / "bin/python").symlink_to(venv / "bin/python")
+    cfg = (venv / "pyvenv.cfg").read_text()
+    (copy / "pyvenv.cfg").write_text(re.sub(r"(?m)^version\s*=.*$", "version = 3.9.18", cfg))
+    state = probe.venv_state(str(copy), PY)
+    assert (state["exists"], state["usable"]) == (True, False)
+    assert "made with Python 3.9.18" in state["reason"]
+
+
+def test_an_environment_for_another_role_python_is_not(venv: Path) -> None:
+    state = probe.venv_state(str(venv), "2.7.18")
+    assert not state["usable"]
+    assert "the role's Python is 2.7.18" in state["reason"]
+
+
+def test_an_environment_whose_python_is_gone_is_not(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin/python").symlink_to("/usr/bin/python3.4-gone")
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.4.10\n")
+    state = probe.venv_state(str(tmp_path), PY)
+    assert (state["exists"], state["usable"]) == (True, False)
+    assert "does not run" in state["reason"]
+
+
+# --- the script as the role runs it --------------------------------------------------
+
+
+def run_script(params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    result = subprocess.run(
+        [sys.executable, "-B", str(SCRIPT), json.dumps(params)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
+    root = h100_tree(tmp_path / "root")
+    code, out = run_script(
+        {
+            "user": "root",
+            "venv": str(tmp_path / "venv"),
+            "gpu": "auto",
+            "packages": ["numpy", "xgboost"],
+            "gpu_packages": ["cupy-cuda12x"],
+            "cpu_variants": VARIANTS,
+            "root": str(root),
+        }
+    )
+    assert code == 0, out
+    assert out["gpu"]["present"] is True
+    assert out["requirements"] == ["numpy", "xgboost", "cupy-cuda12x"]
+    assert out["uninstall"] == []
+    assert out["user"] == {"exists": True, "uid": 0, "gid": 0, "home": "/root"}
+    assert out["venv"]["exists"] is False
+    assert out["python"] == PY
+
+
+def test_the_script_swaps_the_build_in_a_cpu_environment(venv: Path, tmp_path: Path) -> None:
+    code, out = run_script(
+        {
+            "user": "no-such-user-here",
+            "venv": str(venv),
+            "gpu": "auto",
+            "packages": ["xgboost"],
+            "gpu_packages": ["cupy-cuda12x"],
+            "cpu_variants": VARIANTS,
+            "root": str(cpu_tree(tmp_path)),
+        }
+    )
+    assert code == 0, out
+    assert out["requirements"] == ["xgboost-cpu"]
+    assert out["user"]["exists"] is False
+    assert out["venv"]["usable"] is True
+
+
+def test_the_script_refuses_bad_input() -> None:
+    code, out = run_script({"venv": "/x", "user": "ml", "gpu": "sometimes"})
+    assert code == 2
+    assert "auto, true or false" in out["error"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
+def test_as_root_the_environment_python_runs_as_the_notebook_user(venv: Path) -> None:
+    """Root never runs the user's bin/python: here 'nobody' may not even enter pytest's
+    private temporary directory, so the environment's Python cannot start."""
+    code, out = run_script({"user": "nobody", "venv": str(venv), "gpu": "false"})
+    assert code == 0, out
+    assert out["venv"]["usable"] is False
+    assert "does not run" in out["venv"]["reason"], out["venv"]
