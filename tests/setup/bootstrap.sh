@@ -44,5 +44,5 @@ scripts/local_image.sh
 
 # Per-provider set-up that comes with the main install (e.g. collections not on Galaxy here).
 for hook in tests/setup/bootstrap.d/*.sh; do
-  [[ -e $hook ]] && bash "$hook"
+  if [[ -e $hook ]]; then bash "$hook"; fi
 done
