@@ -13,11 +13,12 @@ ROLES := tools git_keys data_disk libs jupyter
 CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
 PYTHON_SOURCES := plugins scripts tests devtools
 
-.PHONY: help setup demo test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
+.PHONY: help setup demo demo-delete test test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
 	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
+	@echo "make demo-delete take the local workbench away (its data disk is kept)"
 	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
 	@echo "make test-fast   lint + unit tests (seconds)"
 	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES))"
@@ -28,6 +29,14 @@ help:
 
 setup:
 	@bash tests/setup/bootstrap.sh
+
+## The main job on the embedded default: a local workbench (podman) with an HTTPS notebook.
+## The password is generated once, stored 0600 under ~/.config/mlbox/, and shown.
+demo: setup
+	python scripts/start_instance.py --cloud local --yes
+
+demo-delete: setup
+	python scripts/delete_instance.py --cloud local --yes
 
 ## Lint and unit tests: seconds, for iteration.
 test-fast: lint unit
