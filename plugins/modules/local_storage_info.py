@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# Copyright: mlbox.workbench developers
+# Apache License 2.0 (see galaxy.yml)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: local_storage_info
+short_description: List a local workbench's data disks and snapshots, and check the controller
+version_added: 0.1.0
+description:
+  - Lists the disks and snapshots of a C(cloud=local) workbench in the provider contract's
+    normalized shape (C(id, name, size_gb, created, status, zone) plus C(attached_to) or
+    C(disk_id)), oldest first.
+  - Also reports whether the controller can run the local provider at all (root, and the
+    tools C(podman), C(losetup), C(tar), C(zstd)), so a missing piece is named before
+    anything is created.
+author:
+  - mlbox.workbench developers
+options:
+  state_dir:
+    description: The controller's state directory (C(workbench_state_dir)).
+    type: path
+    required: true
+  workbench:
+    description: The workbench name.
+    type: str
+    required: true
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Read-only.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: List the disks and snapshots of workbench mlbox
+  mlbox.workbench.local_storage_info:
+    state_dir: ~/.local/share/mlbox
+    workbench: mlbox
+  register: __cloud_local_storage
+"""
+
+RETURN = r"""
+disks:
+  description:
+    - The disks; C(status) is in-use while a loop device holds the disk.
+    - C(attached_to) is the instance then; C(bound_to) the instance it is bound to.
+  returned: always
+  type: list
+  elements: dict
+snapshots:
+  description: The snapshots; C(status) is completed, creating or failed.
+  returned: always
+  type: list
+  elements: dict
+root:
+  description: Whether the module runs as root (loop devices and privileged containers need it).
+  returned: always
+  type: bool
+missing_tools:
+  description: The tools the local provider needs that are not on PATH.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import shutil
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.local_storage import (
+    StorageError,
+    Store,
+)
+
+TOOLS = ("podman", "losetup", "tar", "zstd")
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            state_dir=dict(type="path", required=True),
+            workbench=dict(type="str", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    store = Store(module.params["state_dir"], module.params["workbench"], module.run_command)
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    disks, snapshots = [], []
+    if "losetup" not in missing:
+        try:
+            disks = [store.normalized_disk(d) for d in store.disks()]
+        except StorageError as error:
+            module.fail_json(msg=str(error))
+        snapshots = [store.normalized_snapshot(s) for s in store.snapshots()]
+    module.exit_json(
+        changed=False,
+        disks=disks,
+        snapshots=snapshots,
+        root=os.geteuid() == 0,
+        missing_tools=missing,
+    )
+
+
+if __name__ == "__main__":
+    main()
