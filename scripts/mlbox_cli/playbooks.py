@@ -112,7 +112,9 @@ def _reexec_in_project_venv() -> None:
 def runner_environment(project: Path) -> dict[str, str]:
     """What the child needs besides our environment: this project's ansible.cfg, and the
     ansible-playbook next to our interpreter (a venv's) first on PATH."""
-    env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+    # The progress lines and facts come from ansible-runner's events, which only its display
+    # callback wrapping the default one produces: a user's own stdout callback would hide them.
+    env: dict[str, str] = {"PYTHONUNBUFFERED": "1", "ANSIBLE_STDOUT_CALLBACK": "default"}
     config = project / "ansible.cfg"
     if config.exists():
         env["ANSIBLE_CONFIG"] = str(config)

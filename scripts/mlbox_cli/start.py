@@ -10,7 +10,7 @@ from typing import Any
 
 from .choices import DiskChoice, is_world, parse_cidr, parse_disk, port, positive_int
 from .cli import CREDENTIALS_HELP, Session, common_parser, open_session, run_main
-from .disks import ask_disk, list_disks, missing_disk_error
+from .disks import Listing, ask_disk, list_disks, missing_disk_error
 from .errors import EXIT_CODES_HELP, UsageError
 from .password import PASSWORD_ENV, NotebookPassword, notebook_password
 
@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--notebook-port", type=port, metavar="PORT", help="the notebook's port (default: 8888)"
     )
     access.add_argument(
+        "--ssh-port",
+        type=port,
+        metavar="PORT",
+        help="--cloud local only: the host port the instance's SSH is published on (default: 2222)",
+    )
+    access.add_argument(
         "--generate-password",
         action="store_true",
         help="generate the notebook password (shown once, stored 0600) instead of asking",
@@ -109,6 +115,8 @@ def check_args(args: argparse.Namespace) -> None:
             f"--allowed-cidr {args.allowed_cidr} opens the workbench to everyone: "
             "add --allow-world if that is really meant"
         )
+    if args.ssh_port and args.cloud != "local":
+        raise UsageError("--ssh-port is for --cloud local; a cloud instance's SSH is on port 22")
     if args.disk_size and args.disk and args.disk.source == "existing":
         raise UsageError(
             "--disk-size is for a new disk or a restored snapshot, not --disk existing"
@@ -124,9 +132,25 @@ def resolve_disk(args: argparse.Namespace, session: Session) -> DiskChoice:
     if given is None and listing.empty:
         session.output.text("no disks or snapshots of this workbench yet: a new data disk")
         return DiskChoice("new")
+    if given is None and args.yes:
+        kept = yes_disk(listing)
+        if kept is not None:
+            session.output.text(f"data disk: {kept.ident}, the workbench's own (--yes)")
+            return kept
     if not session.terminal.interactive:
         raise missing_disk_error(listing, given)
     return ask_disk(listing, session.terminal, given.source if given else None)
+
+
+def yes_disk(listing: Listing) -> DiskChoice | None:
+    """--yes without --disk: the safe answer is the disk the workbench already has - the one
+    its instance holds, else its only kept disk. Never a new disk beside kept data."""
+    held = [d for d in listing.disks if d.get("attached_to") or d.get("bound_to")]
+    kept = [d for d in listing.disks if str(d.get("status", "")).lower() == "available"]
+    for candidates in (held, kept):
+        if len(candidates) == 1:
+            return DiskChoice("existing", str(candidates[0]["id"]))
+    return None
 
 
 def provider_default(project: Path, cloud: str, suffix: str) -> str | None:
@@ -164,6 +188,7 @@ def provision_vars(
         "workbench_zone": args.zone,
         "workbench_allowed_cidr": args.allowed_cidr,
         "workbench_notebook_port": args.notebook_port,
+        "workbench_local_ssh_port": args.ssh_port,
     }
     variables.update({key: value for key, value in optional.items() if value is not None})
     if args.no_spot:
@@ -192,6 +217,8 @@ def ssh_command(instance: dict[str, Any]) -> str:
         parts += ["-i", str(instance["ssh_key_path"])]
     if instance.get("ssh_port") and int(instance["ssh_port"]) != 22:
         parts += ["-p", str(instance["ssh_port"])]
+    if instance.get("ssh_known_hosts"):
+        parts += ["-o", f"UserKnownHostsFile={instance['ssh_known_hosts']}"]
     parts.append(f"{instance.get('ssh_user', 'root')}@{instance.get('public_ip', '?')}")
     return " ".join(parts)
 
