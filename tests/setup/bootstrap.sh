@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 
 apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3-venv
-  openssh-client make git chromium fonts-liberation e2fsprogs util-linux)
+  openssh-client make git chromium fonts-liberation e2fsprogs util-linux zstd tar)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
