@@ -20,12 +20,11 @@ import sys
 from typing import Any
 
 
-def offerings(client: Any, location_type: str, type_filter: str) -> list[dict[str, Any]]:
+def offerings(client: Any, location_type: str, name: str | None) -> list[dict[str, Any]]:
+    """The offerings of one type, or of all types (no wildcards: moto does not know them)."""
     paginator = client.get_paginator("describe_instance_type_offerings")
-    pages = paginator.paginate(
-        LocationType=location_type,
-        Filters=[{"Name": "instance-type", "Values": [type_filter]}],
-    )
+    filters = [{"Name": "instance-type", "Values": [name]}] if name else []
+    pages = paginator.paginate(LocationType=location_type, Filters=filters)
     return [offer for page in pages for offer in page.get("InstanceTypeOfferings", [])]
 
 
@@ -52,9 +51,10 @@ def look_up(client: Any, name: str) -> dict[str, Any]:
             raise
         found = []
     if not found:
-        family = name.split(".", 1)[0]
-        similar = {o["InstanceType"] for o in offerings(client, "region", f"{family}.*")}
-        return {"found": False, "instance_type": {}, "suggestions": sorted(similar)}
+        family = name.split(".", 1)[0] + "."
+        offered = {o["InstanceType"] for o in offerings(client, "region", None)}
+        similar = sorted(t for t in offered if t.startswith(family))
+        return {"found": False, "instance_type": {}, "suggestions": similar}
     zones = [o["Location"] for o in offerings(client, "availability-zone", name)]
     return {"found": True, "instance_type": summarize(found[0], zones), "suggestions": []}
 
