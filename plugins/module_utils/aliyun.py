@@ -1,0 +1,211 @@
+# Copyright: mlbox.workbench developers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""ECS RPC calls for the aliyun_* modules, on aliyunsdkcore alone.
+
+alibaba.alicloud has no snapshot and no key-pair module; these modules talk to the ECS API
+through aliyunsdkcore's CommonRequest (the SDK every Alibaba collection sits on), so they
+honour the same environment: HTTP_PROXY, and the credentials under both the names Aliyun's
+console and CLI users know (ALIYUN_ACCESS_KEY_ID / ALIYUN_ACCESS_KEY_SECRET) and the ones
+alibaba.alicloud reads (ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkcore.request import CommonRequest
+
+    HAS_SDK = True
+    SDK_IMPORT_ERROR = None
+except ImportError as e:  # pragma: no cover - reported by the module
+    HAS_SDK = False
+    SDK_IMPORT_ERROR = e
+
+ECS_VERSION = "2014-05-26"
+# Errors worth asking again after a pause: the API is busy, not the request wrong.
+RETRYABLE = (
+    "Throttling",
+    "ServiceUnavailable",
+    "InternalError",
+    "IncorrectDiskStatus.Initializing",
+)
+
+
+def aliyun_argument_spec():
+    return dict(
+        access_key=dict(
+            type="str",
+            no_log=True,
+            aliases=["alicloud_access_key"],
+            fallback=(
+                env_fallback,
+                ["ALIYUN_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY", "ALICLOUD_ACCESS_KEY_ID"],
+            ),
+        ),
+        secret_key=dict(
+            type="str",
+            no_log=True,
+            aliases=["alicloud_secret_key"],
+            fallback=(
+                env_fallback,
+                ["ALIYUN_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ALICLOUD_ACCESS_KEY_SECRET"],
+            ),
+        ),
+        security_token=dict(
+            type="str",
+            no_log=True,
+            aliases=["alicloud_security_token"],
+            fallback=(env_fallback, ["ALIYUN_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"]),
+        ),
+        region=dict(
+            type="str",
+            aliases=["alicloud_region", "region_id"],
+            fallback=(env_fallback, ["ALIYUN_REGION", "ALICLOUD_REGION", "ALICLOUD_REGION_ID"]),
+        ),
+        api_timeout=dict(type="int", default=30),
+    )
+
+
+class AliyunError(Exception):
+    """An error answer of the API: its Code, Message and RequestId."""
+
+    def __init__(self, code, message, request_id=""):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+class EcsClient:
+    """ECS RPC calls: call("DescribeDisks", DiskIds=[...]) -> the JSON answer as a dict.
+
+    Lists are sent as JSON arrays and a tags dict as Tag.N.Key / Tag.N.Value, as the API wants.
+    """
+
+    def __init__(
+        self, access_key, secret_key, region, security_token=None, timeout=30, sleep=time.sleep
+    ):
+        self.region = region
+        self.sleep = sleep
+        if security_token:
+            from aliyunsdkcore.auth.credentials import StsTokenCredential
+
+            credential = StsTokenCredential(access_key, secret_key, security_token)
+            self.client = AcsClient(
+                region_id=region, credential=credential, timeout=timeout, auto_retry=False
+            )
+        else:
+            self.client = AcsClient(
+                access_key, secret_key, region, timeout=timeout, auto_retry=False
+            )
+
+    @staticmethod
+    def encode(params):
+        out = {}
+        for key, value in params.items():
+            if value is None:
+                continue
+            if key == "Tags":
+                for n, (tag_key, tag_value) in enumerate(sorted(value.items()), 1):
+                    out[f"Tag.{n}.Key"] = tag_key
+                    out[f"Tag.{n}.Value"] = "" if tag_value is None else str(tag_value)
+            elif isinstance(value, (list, tuple)):
+                out[key] = json.dumps(list(value))
+            elif isinstance(value, bool):
+                out[key] = "true" if value else "false"
+            else:
+                out[key] = str(value)
+        return out
+
+    def call(self, action, retries=4, **params):
+        request = CommonRequest(
+            domain=f"ecs.{self.region}.aliyuncs.com", version=ECS_VERSION, action_name=action
+        )
+        request.set_method("POST")
+        request.set_accept_format("json")
+        request.add_query_param("RegionId", self.region)
+        for key, value in self.encode(params).items():
+            request.add_query_param(key, value)
+        delay = 1.0
+        for attempt in range(retries + 1):
+            try:
+                body = self.client.do_action_with_exception(request)
+                return json.loads(body)
+            except ServerException as e:
+                code = e.get_error_code()
+                if attempt < retries and code in RETRYABLE:
+                    self.sleep(delay)
+                    delay = min(delay * 2, 20)
+                    continue
+                raise AliyunError(code, e.get_error_msg(), e.get_request_id() or "") from e
+            except ClientException as e:
+                raise AliyunError(e.get_error_code(), e.get_error_msg()) from e
+        raise AliyunError("RetriesExhausted", action)  # pragma: no cover
+
+    def pages(self, action, key, sub, **params):
+        """Every item of a paged Describe* answer."""
+        items, number = [], 1
+        while True:
+            answer = self.call(action, PageSize=100, PageNumber=number, **params)
+            chunk = (answer.get(key) or {}).get(sub) or []
+            items.extend(chunk)
+            if not chunk or len(items) >= int(answer.get("TotalCount") or 0):
+                return items
+            number += 1
+
+
+def connect(module):
+    """An EcsClient from the module's credentials, or fail_json with the fix."""
+    if not HAS_SDK:
+        module.fail_json(
+            msg=f"aliyunsdkcore is needed (requirements-aliyun.txt): {SDK_IMPORT_ERROR}"
+        )
+    params = module.params
+    missing = [
+        name
+        for name, env in (
+            ("access_key", "ALIYUN_ACCESS_KEY_ID"),
+            ("secret_key", "ALIYUN_ACCESS_KEY_SECRET"),
+            ("region", "ALIYUN_REGION"),
+        )
+        if not params.get(name)
+    ]
+    if missing:
+        module.fail_json(
+            msg="Aliyun credentials or region missing: {} (set {}, or the ALICLOUD_* names)".format(
+                ", ".join(missing),
+                ", ".join(
+                    {
+                        "access_key": "ALIYUN_ACCESS_KEY_ID",
+                        "secret_key": "ALIYUN_ACCESS_KEY_SECRET",
+                        "region": "ALIYUN_REGION",
+                    }[m]
+                    for m in missing
+                ),
+            )
+        )
+    return EcsClient(
+        params["access_key"],
+        params["secret_key"],
+        params["region"],
+        security_token=params.get("security_token"),
+        timeout=params.get("api_timeout") or 30,
+    )
+
+
+def tags_dict(resource):
+    """{key: value} of an answer's Tags.Tag list."""
+    return {
+        t.get("TagKey"): t.get("TagValue", "")
+        for t in ((resource.get("Tags") or {}).get("Tag") or [])
+    }
+
+
+def fail(module, error, **extra):
+    module.fail_json(msg=str(error), code=error.code, request_id=error.request_id, **extra)

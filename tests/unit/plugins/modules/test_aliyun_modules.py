@@ -1,0 +1,296 @@
+"""aliyun_snapshot and aliyun_key_pair against the project's ECS double (tests/doubles/).
+
+The double runs in a thread of the test process; HTTP_PROXY sends the SDK's plain-HTTP
+calls to it, as in the integration suite. Nothing can reach Alibaba Cloud.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aliyunsdkcore")
+
+from ansible_collections.mlbox.workbench.plugins.module_utils import aliyun as utils
+from ansible_collections.mlbox.workbench.plugins.modules import (
+    aliyun_key_pair,
+    aliyun_snapshot,
+)
+
+DOUBLE = Path(__file__).resolve().parents[4] / "tests" / "doubles" / "aliyun_ecs.py"
+SECRET = "sk-unit-secret-value"
+REGION = "cn-hangzhou"
+KEY = "ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + b"k" * 32).decode() + " t"
+OTHER_KEY = "ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + b"o" * 32).decode()
+
+
+def load_double() -> Any:
+    spec = importlib.util.spec_from_file_location("aliyun_ecs_double", DOUBLE)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class Double:
+    def __init__(self, mod: Any) -> None:
+        self.mod = mod
+        self.server = mod.serve()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def control(self, method: str, path: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def call(self, action: str, **params: str) -> dict:
+        status, body = self.mod.ECS.handle({"Action": action, "RegionId": REGION, **params})
+        assert status == 200, body
+        return body
+
+    def actions(self) -> list[str]:
+        return [r["action"] for r in self.control("GET", "/_mlbox/requests")]
+
+
+@pytest.fixture(scope="module")
+def double_server() -> Iterator[Double]:
+    double = Double(load_double())
+    yield double
+    double.server.shutdown()
+
+
+@pytest.fixture
+def ecs(double_server: Double, monkeypatch: pytest.MonkeyPatch) -> Double:
+    double_server.control("POST", "/_mlbox/reset")
+    double_server.control("POST", "/_mlbox/config", {"snapshot_polls": 0})
+    for name in list(os.environ):
+        if name.startswith(("ALIYUN_", "ALICLOUD_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTP_PROXY", double_server.url)
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_ID", "ak-unit")
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_SECRET", SECRET)
+    monkeypatch.setenv("ALIYUN_REGION", REGION)
+    # No real pause anywhere: the polling schedule is asserted instead.
+    monkeypatch.setattr(aliyun_snapshot.time, "sleep", lambda s: None)
+    return double_server
+
+
+def disk(ecs: Double, size: int = 20) -> str:
+    return ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size=str(size), DiskName="data")["DiskId"]
+
+
+def test_create_waits_until_accomplished_with_growing_pauses(ecs, run_module, monkeypatch):
+    ecs.control("POST", "/_mlbox/config", {"snapshot_polls": 4})
+    pauses: list[float] = []
+    monkeypatch.setattr(aliyun_snapshot.time, "sleep", pauses.append)
+    disk_id = disk(ecs)
+    args = {"disk_id": disk_id, "name": "wb-1", "tags": {"mlbox:workbench": "wb"}}
+    out = run_module(aliyun_snapshot.main, {**args, "poll_interval": 2, "max_poll_interval": 4})
+    assert not out.failed, out.result
+    snap = out.result["snapshot"]
+    assert out.result["changed"] is True
+    assert snap["status"] == "accomplished" and snap["disk_id"] == disk_id
+    assert snap["tags"] == {"mlbox:workbench": "wb"} and snap["size_gb"] == 20
+    assert pauses == [2, 3, 4]  # 1.5 times longer each time, capped
+    assert ecs.actions().count("CreateSnapshot") == 1
+
+    again = run_module(aliyun_snapshot.main, args)  # same name, same disk: found, not taken again
+    assert again.result["changed"] is False and again.result["snapshot"]["id"] == snap["id"]
+    assert ecs.actions().count("CreateSnapshot") == 1
+
+
+def test_wait_times_out_with_a_message(ecs, run_module, monkeypatch):
+    ecs.control("POST", "/_mlbox/config", {"snapshot_polls": 1000})
+    clock = iter(range(0, 10_000, 7))
+    monkeypatch.setattr(aliyun_snapshot.time, "monotonic", lambda: next(clock))
+    out = run_module(aliyun_snapshot.main, {"disk_id": disk(ecs), "wait_timeout": 60})
+    assert out.failed
+    assert "still progressing" in out.result["msg"] and "wait_timeout" in out.result["msg"]
+
+
+def test_failed_snapshot_fails(ecs, run_module, monkeypatch):
+    ecs.control("POST", "/_mlbox/config", {"snapshot_polls": 3})
+    disk_id = disk(ecs)
+
+    def fail_it(_: float) -> None:
+        for snap in ecs.mod.ECS.state["snap"].values():
+            snap["Status"] = "failed"
+
+    monkeypatch.setattr(aliyun_snapshot.time, "sleep", fail_it)
+    out = run_module(aliyun_snapshot.main, {"disk_id": disk_id})
+    assert out.failed and "failed" in out.result["msg"]
+
+
+def test_list_by_tags_and_status_oldest_first_then_delete(ecs, run_module):
+    disk_id = disk(ecs)
+    mine = {"Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb"}
+    first = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="a", **mine)["SnapshotId"]
+    second = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="b", **mine)["SnapshotId"]
+    ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="other")
+    out = run_module(aliyun_snapshot.main, {"state": "list", "tags": {"mlbox:workbench": "wb"}})
+    assert out.result["changed"] is False
+    assert [s["id"] for s in out.result["snapshots"]] == [first, second]
+
+    check = run_module(
+        aliyun_snapshot.main, {"state": "absent", "snapshot_id": first, "_ansible_check_mode": True}
+    )
+    assert check.result["changed"] is True
+    assert first in ecs.mod.ECS.state["snap"]
+    gone = run_module(aliyun_snapshot.main, {"state": "absent", "snapshot_id": first})
+    assert gone.result["changed"] is True and first not in ecs.mod.ECS.state["snap"]
+    again = run_module(aliyun_snapshot.main, {"state": "absent", "snapshot_id": first})
+    assert again.result["changed"] is False
+
+
+def test_found_snapshot_gets_missing_tags(ecs, run_module):
+    disk_id = disk(ecs)
+    sid = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="keep")["SnapshotId"]
+    out = run_module(aliyun_snapshot.main, {"snapshot_id": sid, "tags": {"k": "v"}})
+    assert out.result["changed"] is True and out.result["snapshot"]["tags"] == {"k": "v"}
+    assert utils.tags_dict(ecs.mod.ECS.state["snap"][sid]) == {"k": "v"}
+    assert (
+        run_module(aliyun_snapshot.main, {"snapshot_id": sid, "tags": {"k": "v"}}).result["changed"]
+        is False
+    )
+
+
+def test_check_mode_creates_nothing(ecs, run_module):
+    out = run_module(aliyun_snapshot.main, {"disk_id": disk(ecs), "_ansible_check_mode": True})
+    assert out.result["changed"] is True
+    assert "CreateSnapshot" not in ecs.actions()
+
+
+def test_api_errors_carry_code_and_request_id(ecs, run_module):
+    out = run_module(aliyun_snapshot.main, {"disk_id": "d-missing"})
+    assert out.failed and out.result["code"] == "InvalidDiskId.NotFound"
+    assert out.result["request_id"]
+
+
+def test_throttling_is_retried_with_backoff(ecs, run_module):
+    ecs.control(
+        "POST", "/_mlbox/faults", [{"action": "CreateSnapshot", "code": "Throttling", "times": 2}]
+    )
+    pauses: list[float] = []
+    client = utils.EcsClient("ak", SECRET, REGION, sleep=pauses.append)
+    disk_id = disk(ecs)
+    assert client.call("CreateSnapshot", DiskId=disk_id)["SnapshotId"]
+    assert pauses == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {
+            "ALIYUN_ACCESS_KEY_ID": "ak-unit",
+            "ALIYUN_ACCESS_KEY_SECRET": SECRET,
+            "ALIYUN_REGION": REGION,
+        },
+        {
+            "ALICLOUD_ACCESS_KEY": "ak-unit",
+            "ALICLOUD_SECRET_KEY": SECRET,
+            "ALICLOUD_REGION": REGION,
+        },
+    ],
+)
+def test_both_credential_names_work_and_the_secret_is_never_returned(
+    ecs, run_module, monkeypatch, env
+):
+    for name in ("ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = run_module(aliyun_key_pair.main, {"name": "wb", "public_key": KEY})
+    assert not out.failed, out.result
+    assert SECRET not in json.dumps(out.result)
+    assert "ImportKeyPair" in ecs.actions()
+
+
+def test_missing_credentials_are_named(ecs, run_module, monkeypatch):
+    monkeypatch.delenv("ALIYUN_ACCESS_KEY_SECRET")
+    out = run_module(aliyun_key_pair.main, {"name": "wb", "public_key": KEY})
+    assert out.failed and "ALIYUN_ACCESS_KEY_SECRET" in out.result["msg"]
+    assert ecs.actions() == []
+
+
+def test_secret_options_are_no_log():
+    spec = utils.aliyun_argument_spec()
+    assert (
+        spec["secret_key"]["no_log"]
+        and spec["access_key"]["no_log"]
+        and spec["security_token"]["no_log"]
+    )
+
+
+def test_key_pair_import_is_idempotent(ecs, run_module):
+    args = {"name": "wb", "public_key": KEY, "tags": {"mlbox:workbench": "wb"}}
+    check = run_module(aliyun_key_pair.main, {**args, "_ansible_check_mode": True})
+    assert check.result["changed"] is True and ecs.mod.ECS.state["kp"] == {}
+    first = run_module(aliyun_key_pair.main, args)
+    assert first.result["changed"] is True
+    assert first.result["key_pair"]["fingerprint"] == aliyun_key_pair.fingerprint(KEY)
+    assert first.result["key_pair"]["tags"] == {"mlbox:workbench": "wb"}
+    second = run_module(aliyun_key_pair.main, args)
+    assert second.result["changed"] is False
+    assert ecs.actions().count("ImportKeyPair") == 1
+
+
+def test_key_pair_with_another_key_fails_unless_forced(ecs, run_module):
+    run_module(aliyun_key_pair.main, {"name": "wb", "public_key": KEY})
+    refused = run_module(aliyun_key_pair.main, {"name": "wb", "public_key": OTHER_KEY})
+    assert refused.failed and "force" in refused.result["msg"]
+    forced = run_module(
+        aliyun_key_pair.main, {"name": "wb", "public_key": OTHER_KEY, "force": True}
+    )
+    assert forced.result["changed"] is True
+    assert ecs.mod.ECS.state["kp"]["wb"]["KeyPairFingerPrint"] == aliyun_key_pair.fingerprint(
+        OTHER_KEY
+    )
+
+
+def test_key_pair_absent_and_bad_key(ecs, run_module):
+    run_module(aliyun_key_pair.main, {"name": "wb", "public_key": KEY})
+    gone = run_module(aliyun_key_pair.main, {"name": "wb", "state": "absent"})
+    assert gone.result["changed"] is True and ecs.mod.ECS.state["kp"] == {}
+    assert (
+        run_module(aliyun_key_pair.main, {"name": "wb", "state": "absent"}).result["changed"]
+        is False
+    )
+    bad = run_module(aliyun_key_pair.main, {"name": "wb", "public_key": "not a key"})
+    assert bad.failed and "OpenSSH" in bad.result["msg"]
+
+
+def test_double_refuses_spot_when_injected(ecs):
+    ecs.control(
+        "POST",
+        "/_mlbox/faults",
+        [
+            {
+                "action": "RunInstances",
+                "code": "OperationDenied.NoStock",
+                "match": {"SpotStrategy": "SpotAsPriceGo"},
+            }
+        ],
+    )
+    status, body = ecs.mod.ECS.handle(
+        {
+            "Action": "RunInstances",
+            "RegionId": REGION,
+            "SpotStrategy": "SpotAsPriceGo",
+            "InstanceType": "ecs.g7.large",
+        }
+    )
+    assert status == 403 and body["Code"] == "OperationDenied.NoStock" and body["RequestId"]
+    journal = ecs.control("GET", "/_mlbox/requests")
+    assert journal[-1]["code"] == "OperationDenied.NoStock"
+    assert journal[-1]["params"]["SpotStrategy"] == "SpotAsPriceGo"
