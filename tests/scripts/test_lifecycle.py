@@ -97,8 +97,10 @@ def test_local_lifecycle_through_the_scripts(tmp_path: Path) -> None:
     name = "lc-" + uuid.uuid4().hex[:8]
     scripts = Scripts(tmp_path, name)
     port = str(free_port())
+    # Not the default 2222: another local workbench on this machine may hold it.
+    ports = ("--notebook-port", port, "--ssh-port", str(free_port()))
     try:
-        started = scripts.run(START, "--disk", "new", "--yes", "--notebook-port", port)
+        started = scripts.run(START, "--disk", "new", "--yes", *ports)
         assert started.returncode == 0, started.stderr
         url = re.search(r"notebook at (https://\S+)", started.stdout)
         assert url, started.stdout
@@ -111,9 +113,7 @@ def test_local_lifecycle_through_the_scripts(tmp_path: Path) -> None:
         assert deleted.returncode == 0, deleted.stderr
         assert "data disk: deleted" in deleted.stdout
 
-        again = scripts.run(
-            START, "--disk", "snapshot:latest", "--no-configure", "--notebook-port", port
-        )
+        again = scripts.run(START, "--disk", "snapshot:latest", "--no-configure", *ports)
         assert again.returncode == 0, again.stderr
         assert "instance up at 127.0.0.1" in again.stdout
     finally:
