@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# Copyright: mlbox.workbench developers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: aliyun_region_info
+short_description: The Alibaba Cloud ECS regions, and the zones of one with their instance types
+version_added: "0.1.0"
+description:
+  - Lists the regions ECS offers to the account, and the zones of O(region) with the instance
+    types and disk categories each one sells, so that inputs can be checked before anything is
+    created.
+  - An unknown region is not an error here; it yields RV(region_known=false) and no zones.
+options:
+  access_key:
+    description:
+      - Access key id; defaults to E(ALIYUN_ACCESS_KEY_ID), then E(ALICLOUD_ACCESS_KEY).
+    type: str
+    aliases: [alicloud_access_key]
+  secret_key:
+    description:
+      - Access key secret; defaults to E(ALIYUN_ACCESS_KEY_SECRET), then E(ALICLOUD_SECRET_KEY).
+      - Never logged nor returned.
+    type: str
+    aliases: [alicloud_secret_key]
+  security_token:
+    description:
+      - STS token for temporary keys.
+      - Defaults to E(ALIYUN_SECURITY_TOKEN), then E(ALICLOUD_SECURITY_TOKEN).
+    type: str
+    aliases: [alicloud_security_token]
+  region:
+    description: Region id; defaults to E(ALIYUN_REGION), then E(ALICLOUD_REGION).
+    type: str
+    aliases: [alicloud_region, region_id]
+  api_timeout:
+    description: Seconds to wait for one API answer.
+    type: int
+    default: 30
+notes:
+  - Supports check mode; changes nothing.
+requirements:
+  - aliyun-python-sdk-core
+author:
+  - mlbox.workbench developers
+"""
+
+EXAMPLES = r"""
+- name: Look at the region
+  mlbox.workbench.aliyun_region_info:
+    region: cn-hangzhou
+  register: where
+"""
+
+RETURN = r"""
+regions:
+  description: Every region id ECS offers.
+  returned: always
+  type: list
+  elements: str
+region_known:
+  description: Whether O(region) is one of them.
+  returned: always
+  type: bool
+zones:
+  description: The zones of O(region).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id: {description: Zone id., type: str, sample: cn-hangzhou-i}
+    instance_types: {description: Instance types sold there., type: list, elements: str}
+    disk_categories: {description: Disk categories sold there., type: list, elements: str}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
+    AliyunError,
+    aliyun_argument_spec,
+    connect,
+    fail,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=aliyun_argument_spec(), supports_check_mode=True)
+    ecs = connect(module)
+    try:
+        answer = ecs.call("DescribeRegions")
+        regions = [r["RegionId"] for r in (answer.get("Regions") or {}).get("Region") or []]
+        zones = []
+        if ecs.region in regions:
+            for zone in (ecs.call("DescribeZones").get("Zones") or {}).get("Zone") or []:
+                types = (zone.get("AvailableInstanceTypes") or {}).get("InstanceTypes") or []
+                disks = (zone.get("AvailableDiskCategories") or {}).get("DiskCategories") or []
+                zones.append(
+                    {"id": zone["ZoneId"], "instance_types": types, "disk_categories": disks}
+                )
+    except AliyunError as e:
+        fail(module, e)
+    known = ecs.region in regions
+    module.exit_json(changed=False, regions=regions, region_known=known, zones=zones)
+
+
+if __name__ == "__main__":
+    main()
