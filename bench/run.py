@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Time-to-notebook, side by side, on fresh containers from the local image.
+
+    python bench/run.py [--reps 3] [--only baseline,floor,cold,warm,noop]
+
+Each variant starts from nothing running and ends when the notebook answers an HTTPS login
+with the password:
+  baseline  the seeds' way by hand (bench/baseline.sh: apt, venv, pip, openssl, start)
+  floor     only the installers the roles use (bench/floor.sh: one apt transaction, uv)
+  cold      playbooks/provision.yml -e cloud=local on a new, blank data disk
+  warm      a new instance on the existing data disk (its environment and caches there)
+  noop      provision.yml again on the running workbench
+The medians, ratios to the baseline, the gap to the floor, changed-task counts and the
+slowest tasks go to bench/results/<UTC time>.md and bench/results/latest.md. Nothing here
+asserts on time: the benchmark reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+IMAGE = os.environ.get("MLBOX_IMAGE", "localhost/mlbox-debian:bookworm")
+VARIANTS = ("baseline", "floor", "cold", "warm", "noop")
+LOGIN_TIMEOUT = 900
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def login_answers(port: int, password: str) -> bool:
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = False
+    try:
+        http.get(f"https://127.0.0.1:{port}/login", timeout=5).raise_for_status()
+        response = http.post(
+            f"https://127.0.0.1:{port}/login",
+            data={"password": password, "_xsrf": http.cookies.get("_xsrf", "")},
+            allow_redirects=False,
+            timeout=10,
+        )
+    except requests.RequestException:
+        return False
+    return response.status_code == 302
+
+
+def wait_for_login(port: int, password: str, started: float) -> float:
+    """Poll with backoff until the login works; seconds since `started`."""
+    delay = 0.2
+    while time.monotonic() - started < LOGIN_TIMEOUT:
+        if login_answers(port, password):
+            return time.monotonic() - started
+        time.sleep(delay)
+        delay = min(delay * 1.5, 2.0)
+    raise RuntimeError(f"the notebook on port {port} never answered the login")
+
+
+class Shell:
+    """baseline / floor: a script run in a fresh container of the image."""
+
+    def __init__(self, script: str, password: str, env: dict[str, str]) -> None:
+        self.script = script
+        self.password = password
+        self.env = env
+        self.name = f"mlbox-bench-{script}-{secrets.token_hex(3)}"
+
+    def run(self) -> dict[str, Any]:
+        port = free_port()
+        started = time.monotonic()
+        subprocess.run(
+            ["podman", "run", "-d", "--name", self.name, "--systemd=always",
+             "-p", f"127.0.0.1:{port}:{port}", IMAGE, "/lib/systemd/systemd"],
+            check=True, capture_output=True, env=self.env,
+        )  # fmt: skip
+        try:
+            for src, dst in (("common.sh", "bench-common.sh"), (f"{self.script}.sh", "bench.sh")):
+                subprocess.run(
+                    ["podman", "cp", str(BENCH / src), f"{self.name}:/root/{dst}"],
+                    check=True, capture_output=True, env=self.env,
+                )  # fmt: skip
+            # The password reaches the container through the environment, never argv.
+            env = dict(self.env, WB_PASSWORD=self.password)
+            subprocess.run(
+                ["podman", "exec", "-e", "WB_PASSWORD", "-e", f"WB_PORT={port}", self.name,
+                 "bash", "/root/bench.sh"],
+                check=True, capture_output=True, env=env, timeout=LOGIN_TIMEOUT,
+            )  # fmt: skip
+            seconds = wait_for_login(port, self.password, started)
+        finally:
+            subprocess.run(["podman", "rm", "-f", "-t", "2", self.name], capture_output=True)
+        return {"seconds": seconds, "changed": None, "tasks": []}
+
+
+class Workbench:
+    """cold / warm / noop: the real playbooks with cloud=local, in a HOME of their own."""
+
+    def __init__(self, password: str, env: dict[str, str]) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="mlbox-bench-"))
+        self.password = password
+        self.name = f"bench{secrets.token_hex(3)}"
+        self.port = free_port()
+        self.vars = {
+            "cloud": "local",
+            "workbench_name": self.name,
+            "workbench_state_dir": str(self.home / "state"),
+            "workbench_notebook_port": self.port,
+            "workbench_local_ssh_port": free_port(),
+        }
+        self.env = {k: v for k, v in env.items() if not k.startswith(("ANSIBLE_", "XDG_"))}
+        self.env.update(
+            HOME=str(self.home),
+            WORKBENCH_NOTEBOOK_PASSWORD=password,
+            ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+            ANSIBLE_NOCOLOR="1",
+        )
+
+    def playbook(self, name: str, **extra: Any) -> dict[str, Any]:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-playbook"), "-e",
+             json.dumps({**self.vars, **extra}), str(ROOT / "playbooks" / name)],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        match = re.search(r"^\{$", done.stdout, flags=re.MULTILINE)
+        report = {}
+        if match:
+            report, _ = json.JSONDecoder().raw_decode(done.stdout[match.start() :])
+        if done.returncode != 0:
+            raise RuntimeError(f"{name} failed (rc {done.returncode}): {done.stdout[-2000:]}")
+        return report
+
+    def timed(self, name: str, **extra: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        report = self.playbook(name, **extra)
+        seconds = wait_for_login(self.port, self.password, started)
+        stats = report.get("stats", {})
+        return {
+            "seconds": seconds,
+            "changed": sum(int(s.get("changed", 0)) for s in stats.values()),
+            "tasks": slowest(report),
+        }
+
+    def disk(self) -> str:
+        [meta] = (self.home / "state" / "local" / self.name / "disks").glob("*.json")
+        return json.loads(meta.read_text())["id"]
+
+    def close(self) -> None:
+        try:
+            self.playbook("teardown.yml", workbench_delete_disk=True)
+            disk = next((self.home / "state" / "local" / self.name / "disks").glob("*.json"), None)
+            if disk:
+                self.playbook(
+                    "teardown.yml", workbench_delete_disk=True, workbench_disk_id=disk.stem
+                )
+        finally:
+            subprocess.run(["podman", "rm", "-f", f"mlbox-{self.name}"], capture_output=True)
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+def slowest(report: dict[str, Any], count: int = 8) -> list[tuple[float, str]]:
+    out = []
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            duration = task["task"].get("duration", {})
+            try:
+                start = datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
+                end = datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
+            except (KeyError, ValueError):
+                continue
+            out.append(((end - start).total_seconds(), task["task"]["name"]))
+    return sorted(out, reverse=True)[:count]
+
+
+def one_round(only: set[str], password: str, env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    for script in ("baseline", "floor"):
+        if script in only:
+            results[script] = Shell(script, password, env).run()
+    if only & {"cold", "warm", "noop"}:
+        workbench = Workbench(password, env)
+        try:
+            results["cold"] = workbench.timed("provision.yml")
+            if "noop" in only:
+                results["noop"] = workbench.timed("provision.yml")
+            if "warm" in only:
+                workbench.playbook("teardown.yml")
+                results["warm"] = workbench.timed(
+                    "provision.yml", workbench_disk_source="existing",
+                    workbench_disk_id=workbench.disk(),
+                )  # fmt: skip
+        finally:
+            workbench.close()
+        results = {k: v for k, v in results.items() if k in only}
+    return results
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor() or "?",
+    )  # fmt: skip
+    mem = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    podman = subprocess.run(["podman", "--version"], capture_output=True, text=True).stdout
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.platform()}, {podman.strip()}, "
+        f"image {IMAGE}"
+    )
+
+
+def report(rounds: list[dict[str, dict[str, Any]]], reps: int) -> str:
+    medians = {}
+    for variant in VARIANTS:
+        values = [r[variant]["seconds"] for r in rounds if variant in r]
+        if values:
+            medians[variant] = statistics.median(values)
+    base, floor = medians.get("baseline"), medians.get("floor")
+    lines = [
+        f"# Time to notebook ({datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC})",
+        "",
+        f"Machine: {machine()}. Medians of {reps} repetition(s), run side by side in one go; "
+        "each from nothing running to an HTTPS login with the password.",
+        "",
+        "| variant | median s | runs s | x faster than baseline | above floor s | changed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant, median in medians.items():
+        runs = [r[variant] for r in rounds if variant in r]
+        ratio = f"{base / median:.1f}x" if base else "-"
+        gap = f"{median - floor:+.0f}" if floor is not None else "-"
+        changed = "/".join(str(r["changed"]) for r in runs if r["changed"] is not None) or "-"
+        times = ", ".join(f"{r['seconds']:.0f}" for r in runs)
+        lines.append(f"| {variant} | {median:.0f} | {times} | {ratio} | {gap} | {changed} |")
+    for variant in ("cold", "warm", "noop"):
+        runs = [r[variant] for r in rounds if variant in r]
+        if runs:
+            median_run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            lines += ["", f"Slowest tasks, {variant} (its median run):", ""]
+            lines += [f"- {seconds:.1f} s {name}" for seconds, name in median_run["tasks"]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--only", default=",".join(VARIANTS))
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    unknown = only - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {VARIANTS}")
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(ROOT / "tests" / "setup" / "containers.conf"))
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    password = secrets.token_urlsafe(16)
+    rounds = []
+    for rep in range(args.reps):
+        print(f"round {rep + 1}/{args.reps} ...", flush=True)
+        rounds.append(one_round(only, password, env))
+        print("  " + ", ".join(f"{k} {v['seconds']:.0f} s" for k, v in rounds[-1].items()))
+    text = report(rounds, args.reps)
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (out / f"{stamp}.md").write_text(text)
+    (out / "latest.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
