@@ -23,15 +23,9 @@ description:
   - Needs root (losetup), C(tar) and C(zstd) on the controller.
 author:
   - mlbox.workbench developers
+extends_documentation_fragment:
+  - mlbox.workbench.local_state
 options:
-  state_dir:
-    description: The controller's state directory (C(workbench_state_dir)).
-    type: path
-    required: true
-  workbench:
-    description: The workbench name; only its own disks are ever touched.
-    type: str
-    required: true
   state:
     description:
       - V(present) settles the data disk and binds it to O(instance).

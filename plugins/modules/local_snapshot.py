@@ -18,15 +18,9 @@ description:
   - O(state=pruned) deletes the completed snapshots beyond the newest O(keep), and failed ones.
 author:
   - mlbox.workbench developers
+extends_documentation_fragment:
+  - mlbox.workbench.local_state
 options:
-  state_dir:
-    description: The controller's state directory (C(workbench_state_dir)).
-    type: path
-    required: true
-  workbench:
-    description: The workbench name; only its own snapshots are ever touched.
-    type: str
-    required: true
   state:
     description:
       - V(present) takes a snapshot of O(disk_id); V(absent) deletes O(snapshot_id).

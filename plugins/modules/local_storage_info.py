@@ -18,15 +18,8 @@ description:
     anything is created.
 author:
   - mlbox.workbench developers
-options:
-  state_dir:
-    description: The controller's state directory (C(workbench_state_dir)).
-    type: path
-    required: true
-  workbench:
-    description: The workbench name.
-    type: str
-    required: true
+extends_documentation_fragment:
+  - mlbox.workbench.local_state
 attributes:
   check_mode:
     support: full
