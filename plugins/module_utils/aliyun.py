@@ -28,6 +28,12 @@ except ImportError as e:  # pragma: no cover - reported by the module
     SDK_IMPORT_ERROR = e
 
 ECS_VERSION = "2014-05-26"
+# The RPC products these modules speak: endpoint and API version. VPCs and vSwitches belong
+# to the VPC API, everything else here to ECS.
+APIS = {
+    "ecs": ("ecs.{region}.aliyuncs.com", ECS_VERSION),
+    "vpc": ("vpc.{region}.aliyuncs.com", "2016-04-28"),
+}
 # Errors worth asking again after a pause: the API is busy, not the request wrong.
 RETRYABLE = (
     "Throttling",
@@ -123,9 +129,10 @@ class EcsClient:
                 out[key] = str(value)
         return out
 
-    def call(self, action, retries=4, **params):
+    def call(self, action, retries=4, api="ecs", **params):
+        domain, version = APIS[api]
         request = CommonRequest(
-            domain=f"ecs.{self.region}.aliyuncs.com", version=ECS_VERSION, action_name=action
+            domain=domain.format(region=self.region), version=version, action_name=action
         )
         request.set_method("POST")
         request.set_accept_format("json")
@@ -148,11 +155,11 @@ class EcsClient:
                 raise AliyunError(e.get_error_code(), e.get_error_msg()) from e
         raise AliyunError("RetriesExhausted", action)  # pragma: no cover
 
-    def pages(self, action, key, sub, **params):
+    def pages(self, action, key, sub, api="ecs", page_size=100, **params):
         """Every item of a paged Describe* answer."""
         items, number = [], 1
         while True:
-            answer = self.call(action, PageSize=100, PageNumber=number, **params)
+            answer = self.call(action, api=api, PageSize=page_size, PageNumber=number, **params)
             chunk = (answer.get(key) or {}).get(sub) or []
             items.extend(chunk)
             if not chunk or len(items) >= int(answer.get("TotalCount") or 0):
@@ -200,9 +207,9 @@ def connect(module):
 
 
 def tags_dict(resource):
-    """{key: value} of an answer's Tags.Tag list."""
+    """{key: value} of an answer's Tags.Tag list (ECS says TagKey/TagValue, VPC Key/Value)."""
     return {
-        t.get("TagKey"): t.get("TagValue", "")
+        t.get("TagKey", t.get("Key")): t.get("TagValue", t.get("Value", ""))
         for t in ((resource.get("Tags") or {}).get("Tag") or [])
     }
 

@@ -7,7 +7,8 @@ and the Action, its parameters and the answer are those of the real RPC protocol
 bodies, errors as {Code, Message, RequestId, HostId} with the HTTP status the API uses).
 
 Controls, on the server's own address (not through the proxy):
-  GET    /_mlbox/requests   the journal: [{action, params, status, code}] in arrival order
+  GET    /_mlbox/requests   the journal: [{action, params, access_key, status, code}] in order
+                            (DescribeSnapshots also: seen = {snapshot id: status answered})
   DELETE /_mlbox/requests   forget the journal
   POST   /_mlbox/faults     [{action, code, message?, status?, match?: {param: value}, times?}]
   DELETE /_mlbox/faults     no faults
@@ -140,6 +141,7 @@ class Ecs:
             entry = {
                 "action": action,
                 "params": {k: v for k, v in params.items() if k not in NOISE},
+                "access_key": params.get("AccessKeyId", ""),  # the id, never the secret
             }
             self.journal.append(entry)
             try:
@@ -155,6 +157,10 @@ class Ecs:
                         "InvalidAction.NotFound", f"The double does not implement {action}.", 404
                     )
                 status, body = 200, handler(params)
+                if action == "DescribeSnapshots":  # what a waiter was told, for ordering checks
+                    entry["seen"] = {
+                        x["SnapshotId"]: x["Status"] for x in body["Snapshots"]["Snapshot"]
+                    }
             except ApiError as e:
                 status, body = (
                     e.status,

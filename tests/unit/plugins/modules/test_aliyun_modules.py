@@ -24,6 +24,7 @@ from ansible_collections.mlbox.workbench.plugins.module_utils import aliyun as u
 from ansible_collections.mlbox.workbench.plugins.modules import (
     aliyun_key_pair,
     aliyun_snapshot,
+    aliyun_workbench_info,
 )
 
 DOUBLE = Path(__file__).resolve().parents[4] / "tests" / "doubles" / "aliyun_ecs.py"
@@ -294,3 +295,59 @@ def test_double_refuses_spot_when_injected(ecs):
     journal = ecs.control("GET", "/_mlbox/requests")
     assert journal[-1]["code"] == "OperationDenied.NoStock"
     assert journal[-1]["params"]["SpotStrategy"] == "SpotAsPriceGo"
+
+
+def test_workbench_info_returns_only_what_carries_the_tags(ecs, run_module):
+    mine = {"Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb"}
+    other = {"Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb-2"}
+    vpc = ecs.call("CreateVpc", VpcName="workbench-wb", **mine)["VpcId"]
+    ecs.call("CreateVpc", VpcName="workbench-wb")  # same name, no tag: not the workbench's
+    ecs.call("CreateVSwitch", VpcId=vpc, ZoneId="cn-hangzhou-i", CidrBlock="172.16.1.0/24", **mine)
+    group = ecs.call("CreateSecurityGroup", VpcId=vpc, SecurityGroupName="workbench-wb", **mine)
+    ecs.call(
+        "AuthorizeSecurityGroup",
+        SecurityGroupId=group["SecurityGroupId"],
+        IpProtocol="tcp",
+        PortRange="22/22",
+        SourceCidrIp="203.0.113.7/32",
+    )
+    ecs.call("ImportKeyPair", KeyPairName="workbench-wb", PublicKeyBody=KEY, **mine)
+    data = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", **mine)["DiskId"]
+    foreign = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", **other)["DiskId"]
+    ecs.call("CreateSnapshot", DiskId=data, **mine)
+    ecs.call("CreateSnapshot", DiskId=foreign, **other)
+
+    args = {"tags": {"mlbox:workbench": "wb"}, "disk_ids": [foreign]}
+    ecs.control("DELETE", "/_mlbox/requests")
+    out = run_module(aliyun_workbench_info.main, {**args, "_ansible_check_mode": True})
+    result = out.result
+    assert not out.failed and result["changed"] is False
+    assert [v["id"] for v in result["vpcs"]] == [vpc]
+    assert result["vpcs"][0]["tags"] == {"mlbox:workbench": "wb"}  # the VPC API's Key/Value
+    assert [v["vpc_id"] for v in result["vswitches"]] == [vpc]
+    [found_group] = result["security_groups"]
+    assert found_group["rules"] == [
+        {
+            "direction": "ingress",
+            "ip_protocol": "tcp",
+            "port_range": "22/22",
+            "source_cidr_ip": "203.0.113.7/32",
+        }
+    ]
+    assert [k["name"] for k in result["key_pairs"]] == ["workbench-wb"]
+    assert [d["id"] for d in result["disks"]] == [data]
+    assert result["disks"][0]["status"] == "available"
+    # A disk asked for by id comes back whatever its tags, so the caller can say whose it is.
+    assert [(d["id"], d["tags"]) for d in result["given_disks"]] == [
+        (foreign, {"mlbox:workbench": "wb-2"})
+    ]
+    assert result["snapshots"] == []  # not asked for
+    with_snapshots = run_module(aliyun_workbench_info.main, {**args, "snapshots": True})
+    assert [s["disk_id"] for s in with_snapshots.result["snapshots"]] == [data]
+    assert ecs.actions() and all(a.startswith("Describe") for a in ecs.actions())
+
+
+def test_workbench_info_refuses_an_empty_tag_filter(ecs, run_module):
+    out = run_module(aliyun_workbench_info.main, {"tags": {}})
+    assert out.failed and "tags" in out.result["msg"]
+    assert ecs.actions() == []
