@@ -1,0 +1,298 @@
+"""Helpers for the cloud_aliyun integration tests: the ECS/VPC double's controls and runs.
+
+Nothing here can reach Alibaba Cloud: every run gets HTTP_PROXY pointing at the local double
+(tests/doubles/aliyun_ecs.py), which answers every ECS and VPC RPC call, and dummy keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+DOUBLE = ROOT / "tests" / "doubles" / "aliyun_ecs.py"
+# footmark's fixed pause after a launch, skipped for the double (see its docstring).
+PAUSE_SHIM = Path(__file__).resolve().parent / "footmark_pause"
+REGION = "cn-hangzhou"
+ACCESS_KEY = "LTAI-test-access-key"
+SECRET = "aliyun-secret-never-shown-4f9c2e"
+TAG = "mlbox:workbench"
+
+# Calls that create, change or delete something; a run that stops in validation sends none.
+MUTATING = re.compile(
+    r"^(Create|Run|Import|Allocate|Attach|Detach|Authorize|Revoke|Delete|Modify|Join|Leave"
+    r"|Start|Stop|Reboot|Tag|Untag|AddTags|RemoveTags|Reset|Replace|Release|Associate"
+    r"|Unassociate)"
+)
+KINDS = {
+    "vpc": "VpcId",
+    "vsw": "VSwitchId",
+    "sg": "SecurityGroupId",
+    "kp": "KeyPairName",
+    "disk": "DiskId",
+    "snap": "SnapshotId",
+    "inst": "InstanceId",
+}
+
+
+def tags_of(resource: dict[str, Any]) -> dict[str, str]:
+    return {t["TagKey"]: t["TagValue"] for t in resource["Tags"]["Tag"]}
+
+
+class Double:
+    """The running ECS/VPC double: its URL, its controls, and RPC calls straight to it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _control(self, method: str, path: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def reset(self) -> None:
+        self._control("POST", "/_mlbox/reset")
+
+    def configure(self, **settings: int) -> None:
+        """e.g. snapshot_polls=N: a new snapshot is progressing for N looks."""
+        self._control("POST", "/_mlbox/config", settings)
+
+    def inject(self, *faults: dict[str, Any]) -> None:
+        self._control("POST", "/_mlbox/faults", list(faults))
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "/_mlbox/faults")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._control("GET", "/_mlbox/requests")
+
+    def forget_requests(self) -> None:
+        self._control("DELETE", "/_mlbox/requests")
+
+    def actions(self) -> list[str]:
+        return [call["action"] for call in self.requests()]
+
+    def calls(self, action: str) -> list[dict[str, str]]:
+        return [c["params"] for c in self.requests() if c["action"] == action]
+
+    def mutations(self) -> list[str]:
+        return [c["action"] for c in self.requests() if MUTATING.match(c["action"])]
+
+    def state(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return self._control("GET", "/_mlbox/state")
+
+    def inventory(self) -> dict[str, dict[str, Any]]:
+        """Every resource held, by kind, with its state (a deep copy to compare later)."""
+        return self.state()
+
+    def tagged(self, kind: str, name: str) -> list[dict[str, Any]]:
+        """The resources of one kind that carry mlbox:workbench=name."""
+        return [r for r in self.state()[kind].values() if tags_of(r).get(TAG) == name]
+
+    def call(self, action: str, **params: Any) -> dict[str, Any]:
+        """One RPC call, as the SDK would send it (the double does not check signatures)."""
+        query = {"Action": action, "RegionId": REGION, "Format": "JSON"}
+        for key, value in params.items():
+            if key == "Tags":
+                for n, (k, v) in enumerate(value.items(), 1):
+                    query[f"Tag.{n}.Key"], query[f"Tag.{n}.Value"] = k, v
+            else:
+                query[key] = str(value)
+        url = self.url + "/?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.loads(response.read())
+
+
+def public_key_body() -> str:
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"d" * 32
+    return "ssh-ed25519 " + base64.b64encode(blob).decode() + " decoy"
+
+
+def decoys(double: Double, name: str = "someone-else") -> dict[str, str]:
+    """A whole workbench of another name, plus an untagged disk: teardown leaves them alone."""
+    tags = {TAG: name}
+    resource = f"workbench-{name}"
+    vpc = double.call("CreateVpc", VpcName=resource, CidrBlock="172.16.0.0/16", Tags=tags)
+    vsw = double.call(
+        "CreateVSwitch",
+        VpcId=vpc["VpcId"],
+        ZoneId=f"{REGION}-h",
+        CidrBlock="172.16.1.0/24",
+        VSwitchName=f"{resource}-{REGION}-h",
+        Tags=tags,
+    )
+    group = double.call(
+        "CreateSecurityGroup", VpcId=vpc["VpcId"], SecurityGroupName=resource, Tags=tags
+    )
+    double.call("ImportKeyPair", KeyPairName=resource, PublicKeyBody=public_key_body(), Tags=tags)
+    disk = double.call(
+        "CreateDisk", ZoneId=f"{REGION}-h", Size=20, DiskName=f"{resource}-data", Tags=tags
+    )
+    untagged = double.call("CreateDisk", ZoneId=f"{REGION}-h", Size=20, DiskName="plain")
+    [instance] = double.call(
+        "RunInstances",
+        InstanceType="ecs.g7.large",
+        ImageId="ubuntu",
+        SecurityGroupId=group["SecurityGroupId"],
+        VSwitchId=vsw["VSwitchId"],
+        KeyPairName=resource,
+        InstanceName=resource,
+        Tags=tags,
+    )["InstanceIdSets"]["InstanceIdSet"]
+    double.call("AttachDisk", DiskId=disk["DiskId"], InstanceId=instance)
+    snapshot = double.call("CreateSnapshot", DiskId=disk["DiskId"], Tags=tags)
+    return {
+        "vpc": vpc["VpcId"],
+        "vsw": vsw["VSwitchId"],
+        "sg": group["SecurityGroupId"],
+        "kp": resource,
+        "disk": disk["DiskId"],
+        "untagged_disk": untagged["DiskId"],
+        "inst": instance,
+        "snap": snapshot["SnapshotId"],
+    }
+
+
+# The playbook-run reader of tests/integration/aws/aws_helpers.py (that module needs boto3).
+@dataclass
+class Run:
+    """One ansible-playbook run, read from the ansible.posix.json callback."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return self.report.get("stats", {}).get("localhost", {})
+
+    @property
+    def changed(self) -> int:
+        return int(self.stats.get("changed", -1))
+
+    def results(self) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                for result in task.get("hosts", {}).values():
+                    out.append((task["task"]["name"], result))
+        return out
+
+    def fact(self, name: str) -> Any:
+        """The last value a task set for this fact."""
+        value = None
+        for _, result in self.results():
+            facts = result.get("ansible_facts", {})
+            if name in facts:
+                value = facts[name]
+        return value
+
+    def changed_tasks(self) -> list[str]:
+        return [name for name, result in self.results() if result.get("changed")]
+
+    def failure(self) -> str:
+        msgs = [
+            str(result.get("msg", ""))
+            for _, result in self.results()
+            if result.get("failed") and not result.get("skipped")
+        ]
+        return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
+
+    def explain(self) -> str:
+        return f"rc={self.rc}\n{self.failure()}\nstderr: {self.stderr[-2000:]}"
+
+
+def run_playbook(
+    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 600
+) -> Run:
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-e",
+            json.dumps(extra_vars),
+            str(playbook),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    # ansible.cfg's profile_tasks writes around the JSON document; take the document alone.
+    report: dict[str, Any] = {}
+    match = re.search(r"^\{$", result.stdout, flags=re.MULTILINE)
+    if match:
+        try:
+            report, _ = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
+        except json.JSONDecodeError:
+            report = {}
+    return Run(result.returncode, result.stdout, result.stderr, report)
+
+
+DRIVER = Path(__file__).resolve().parent / "driver.yml"
+ALLOWED_CIDR = "203.0.113.7/32"
+
+
+class Workbench:
+    """The cloud_aliyun entry points for one workbench name, run as ansible-playbook would."""
+
+    def __init__(self, name: str, env: dict[str, str], ssh_key: Path) -> None:
+        self.name = name
+        self.env = env
+        self.base_vars: dict[str, Any] = {
+            "cloud": "aliyun",
+            "workbench_name": name,
+            "workbench_configure": False,
+            "workbench_allowed_cidr": ALLOWED_CIDR,
+            "workbench_ssh_key_path": str(ssh_key),
+            "workbench_region": REGION,
+        }
+
+    def run(self, entry: str, env: dict[str, str] | None = None, **extra: Any) -> Run:
+        extra_vars = {**self.base_vars, "cloud_aliyun_entry": entry, **extra}
+        return run_playbook(DRIVER, extra_vars, env or self.env)
+
+    def up(self, **extra: Any) -> Run:
+        return self.run("up", **extra)
+
+    def kill_at(self, double: Double, action: str, entry: str, **extra: Any) -> None:
+        """Start an entry point, SIGKILL it (and its modules) once the double sees action."""
+        extra_vars = {**self.base_vars, "cloud_aliyun_entry": entry, **extra}
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
+             str(DRIVER)],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 300
+            while action not in double.actions():
+                assert process.poll() is None, f"{entry} ended before {action}"
+                assert time.monotonic() < deadline, f"no {action} within 300 s"
+                time.sleep(0.2)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+    def down(self, **extra: Any) -> Run:
+        return self.run("down", **extra)
+
+    def disks(self, **extra: Any) -> Run:
+        return self.run("disks", **extra)

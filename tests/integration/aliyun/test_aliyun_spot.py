@@ -1,0 +1,60 @@
+"""Spot first; pay-as-you-go (NoSpot) only when the spot market refuses and fallback is on.
+
+The spot parameters of a normal launch (SpotAsPriceGo, SpotWithPriceLimit + SpotPriceLimit)
+are asserted in the lifecycle test; these are the refusals.
+"""
+
+from __future__ import annotations
+
+import pytest
+from aliyun_helpers import Double, Workbench, tags_of
+
+pytestmark = pytest.mark.aliyun
+
+NO_STOCK = {
+    "action": "RunInstances",
+    "code": "OperationDenied.NoStock",
+    "message": "The resource is out of stock in the specified zone.",
+    "match": {"SpotStrategy": "SpotAsPriceGo"},
+    "times": -1,
+}
+
+
+def test_no_spot_stock_falls_back_to_pay_as_you_go(double: Double, workbench: Workbench) -> None:
+    double.inject(NO_STOCK)
+    run = workbench.up()
+    assert run.rc == 0, run.explain()
+    facts = run.fact("workbench_instance")
+    assert facts["spot"] is False
+
+    # Spot was asked for and refused, then the same launch without spot.
+    launches = [c for c in double.requests() if c["action"] == "RunInstances"]
+    assert [(c["params"]["SpotStrategy"], c["code"]) for c in launches] == [
+        ("SpotAsPriceGo", "OperationDenied.NoStock"),
+        ("NoSpot", ""),
+    ]
+    first, second = (c["params"] for c in launches)
+    for key in ("InstanceType", "ImageId", "VSwitchId", "SecurityGroupId", "KeyPairName"):
+        assert first[key] == second[key], key
+
+    [instance] = double.tagged("inst", workbench.name)
+    assert instance["InstanceId"] == facts["id"]
+    assert instance["SpotStrategy"] == "NoSpot"
+    assert tags_of(instance)["mlbox:market"] == "NoSpot"
+    # The rest of up went on as usual: the data disk is attached.
+    assert double.state()["disk"][facts["disk_id"]]["InstanceId"] == facts["id"]
+
+
+def test_no_spot_stock_without_fallback_fails_clearly(double: Double, workbench: Workbench) -> None:
+    double.inject(NO_STOCK)
+    run = workbench.up(workbench_spot_fallback=False)
+    assert run.rc != 0
+    message = run.failure()
+    assert "OperationDenied.NoStock" in message, message
+    assert "workbench_spot_fallback" in message, message
+    assert len(double.calls("RunInstances")) == 1
+    # Nothing billable was left: no instance, no data disk.
+    assert double.tagged("inst", workbench.name) == []
+    assert double.state()["inst"] == {}
+    assert double.tagged("disk", workbench.name) == []
+    assert "CreateDisk" not in double.actions()
