@@ -6,7 +6,7 @@
 The role runs this with ansible.builtin.script and the Python it builds the environment
 from (roles inside a collection cannot carry their own modules):
 
-    libs_probe.py '{"user": "ml", "venv": "/mnt/ml/.workbench/venv", "gpu": "auto",
+    libs_probe.py '{"user": "ml", "venv": "/mnt/ml/.workbench/venv", "gpu": "auto", "uv": ">=0.11",
                     "packages": ["numpy", "xgboost"], "gpu_packages": [],
                     "cpu_variants": {"xgboost": "xgboost-cpu"}}'
 
@@ -23,9 +23,11 @@ It prints one JSON object:
   (/proc/driver/nvidia/version), a /dev/nvidiaN node exists, or a PCI function has vendor
   0x10de and class 0x0300xx (VGA) or 0x0302xx (3D controller); "gpu": "true"/"false"
   overrides the detection;
-- venv: {exists, usable, reason, version, installed, uv}: usable means bin/python runs and is
-  the same major.minor as both the environment was made with and this interpreter; an
-  environment that is not usable has to be made again (a new OS on an old data disk);
+- venv: {exists, usable, reason, version, installed, uv, uv_ok}: usable means bin/python runs
+  and is the same major.minor as both the environment was made with and this interpreter; an
+  environment that is not usable has to be made again (a new OS on an old data disk); uv_ok
+  means its uv is installed at a version the "uv" specifier (e.g. ">=0.11") accepts, so the
+  pip bootstrap can be skipped;
 - requirements: the packages to install, with every cpu_variants key replaced by its
   value when there is no GPU (xgboost -> xgboost-cpu: no 1.4 GB of CUDA libraries);
 - uninstall: the installed packages that clash with a chosen variant (both xgboost and
@@ -54,7 +56,9 @@ FALSE_WORDS = ("false", "no", "off", "0")
 VENV_REPORT = (
     "import json, sys, importlib.metadata as m;"
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
-    " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']})}))"
+    " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']}),"
+    " 'uv': next((d.version for d in m.distributions()"
+    " if (d.metadata['Name'] or '').lower() == 'uv'), '')}))"
 )
 NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.DOTALL)
 
@@ -150,8 +154,26 @@ def run_venv_python(venv: str, run_as: tuple[int, int] | None = None) -> dict[st
     return json.loads(result.stdout)
 
 
+def satisfies(version: str, specifier: str) -> bool:
+    """Whether version is accepted by a PEP 440 specifier; False when either cannot be read."""
+    if not version:
+        return False
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        return False
+    try:
+        return Version(version) in SpecifierSet(specifier)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+
+
 def venv_state(
-    venv: str, python_version: str, run_as: tuple[int, int] | None = None
+    venv: str,
+    python_version: str,
+    run_as: tuple[int, int] | None = None,
+    uv_specifier: str = "",
 ) -> dict[str, Any]:
     """Whether the environment at venv can be used with python_version, and what it holds."""
     state: dict[str, Any] = {
@@ -161,6 +183,7 @@ def venv_state(
         "version": "",
         "installed": [],
         "uv": os.access(os.path.join(venv, "bin", "uv"), os.X_OK),
+        "uv_ok": False,
     }
     cfg = os.path.join(venv, "pyvenv.cfg")
     if not os.path.exists(cfg) and not os.path.lexists(os.path.join(venv, "bin", "python")):
@@ -187,6 +210,7 @@ def venv_state(
         return state
     state["usable"] = True
     state["installed"] = sorted(canonical(name) for name in report["installed"])
+    state["uv_ok"] = state["uv"] and satisfies(report.get("uv", ""), uv_specifier)
     return state
 
 
@@ -254,10 +278,9 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         packages += list(params.get("gpu_packages", []))
     requirements = choose_requirements(packages, gpu["present"], variants)
     user = user_state(params["user"])
-    if os.geteuid() == 0 and user["exists"] and user["uid"] != 0:
-        venv = venv_state(params["venv"], python_version, (user["uid"], user["gid"]))
-    else:
-        venv = venv_state(params["venv"], python_version)
+    demote = os.geteuid() == 0 and user["exists"] and user["uid"] != 0
+    run_as = (user["uid"], user["gid"]) if demote else None
+    venv = venv_state(params["venv"], python_version, run_as, params.get("uv", ""))
     # Only what the variant choice displaced; a clash the user asked for stays theirs.
     uninstall = [
         name

@@ -250,6 +250,41 @@ def test_an_environment_whose_python_is_gone_is_not(tmp_path: Path) -> None:
     assert "does not run" in state["reason"]
 
 
+def fake_uv(venv: Path, tmp_path: Path, version: str, binary: bool = True) -> Path:
+    """A copy of venv with a uv distribution of that version (and its bin/uv, if binary)."""
+    copy = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(copy)], check=True)
+    [site] = (copy / "lib").glob("python*/site-packages")
+    info = site / f"uv-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: uv\nVersion: {version}\n")
+    if binary:
+        (copy / "bin/uv").write_text("#!/bin/sh\n")
+        (copy / "bin/uv").chmod(0o755)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("version", "specifier", "binary", "ok"),
+    [
+        ("0.11.3", ">=0.11", True, True),
+        ("0.10.9", ">=0.11", True, False),
+        ("0.11.3", ">=0.11", False, False),
+        ("0.11.3", "not a specifier", True, False),
+    ],
+)
+def test_a_uv_that_satisfies_the_specifier_skips_the_bootstrap(
+    venv: Path, tmp_path: Path, version: str, specifier: str, binary: bool, ok: bool
+) -> None:
+    state = probe.venv_state(str(fake_uv(venv, tmp_path, version, binary)), PY, None, specifier)
+    assert state["usable"], state
+    assert state["uv_ok"] is ok
+
+
+def test_no_uv_distribution_is_not_ok(venv: Path) -> None:
+    assert probe.venv_state(str(venv), PY, None, ">=0.11")["uv_ok"] is False
+
+
 # --- the script as the role runs it --------------------------------------------------
 
 
