@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ pytest.importorskip("boto3")
 pytest.importorskip("moto")
 
 from aws_helpers import MOTO_SERVER, REGION, ROOT, Moto, Workbench
+from secret_guard import SecretGuard
 
 START_TIMEOUT = 60
 
@@ -83,8 +85,14 @@ def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# moto takes any key; a distinctive one lets the secret guard find it wherever it leaks.
+SECRET_ACCESS_KEY = "mlbox-test-secret-" + secrets.token_hex(12)
+
+
 @pytest.fixture
-def aws_env(moto: Moto, tmp_path: Path) -> dict[str, str]:
+def aws_env(moto: Moto, tmp_path: Path, secret_guard: SecretGuard) -> dict[str, str]:
+    """The runs' environment, at -vvv; the secret key and the keys made are watched."""
+    secret_guard.add("the AWS secret access key", SECRET_ACCESS_KEY)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -93,7 +101,7 @@ def aws_env(moto: Moto, tmp_path: Path) -> dict[str, str]:
     env.update(
         AWS_ENDPOINT_URL=moto.url,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         AWS_DEFAULT_REGION=REGION,
         # No profile or credentials file of the user's can leak in.
         AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
@@ -105,7 +113,7 @@ def aws_env(moto: Moto, tmp_path: Path) -> dict[str, str]:
         ANSIBLE_DEPRECATION_WARNINGS="False",
     )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
+    return secret_guard.env(env)
 
 
 @pytest.fixture

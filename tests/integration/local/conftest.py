@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from local_helpers import PASSWORD, ROOT, Workbench
+from secret_guard import SecretGuard
 
 pytestmark = pytest.mark.local
 
@@ -47,7 +48,9 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def local_env(home: Path) -> dict[str, str]:
+def local_env(home: Path, secret_guard: SecretGuard) -> dict[str, str]:
+    """The runs' environment, at -vvv; the password and the keys made are watched."""
+    secret_guard.add("the notebook password", PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "XDG_"))}
     env.update(
         HOME=str(home),
@@ -60,7 +63,7 @@ def local_env(home: Path) -> dict[str, str]:
         CONTAINERS_CONF=str(ROOT / "tests" / "setup" / "containers.conf"),
     )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
+    return secret_guard.env(env)
 
 
 def cleanup(state_dir: Path, names: list[str]) -> None:
