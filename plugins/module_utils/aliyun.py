@@ -11,6 +11,9 @@ alibaba.alicloud reads (ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import time
 
@@ -204,6 +207,31 @@ def connect(module):
         security_token=params.get("security_token"),
         timeout=params.get("api_timeout") or 30,
     )
+
+
+def describe_region(ecs):
+    """(every region id ECS offers, the zones of ecs.region with what each one sells)."""
+    answer = ecs.call("DescribeRegions")
+    regions = [r["RegionId"] for r in (answer.get("Regions") or {}).get("Region") or []]
+    zones = []
+    if ecs.region in regions:
+        for zone in (ecs.call("DescribeZones").get("Zones") or {}).get("Zone") or []:
+            types = (zone.get("AvailableInstanceTypes") or {}).get("InstanceTypes") or []
+            disks = (zone.get("AvailableDiskCategories") or {}).get("DiskCategories") or []
+            zones.append({"id": zone["ZoneId"], "instance_types": types, "disk_categories": disks})
+    return regions, zones
+
+
+def key_fingerprint(public_key):
+    """MD5 of the key blob in hex, as ECS reports an imported key's KeyPairFingerPrint."""
+    parts = public_key.split()
+    if len(parts) < 2:
+        return None
+    try:
+        blob = base64.b64decode(parts[1].encode(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return hashlib.md5(blob).hexdigest()
 
 
 def tags_dict(resource):

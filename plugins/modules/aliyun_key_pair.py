@@ -74,30 +74,17 @@ key_pair:
     tags: {description: Tags., type: dict}
 """
 
-import base64
-import binascii
-import hashlib
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
     AliyunError,
     aliyun_argument_spec,
     connect,
     fail,
+    key_fingerprint,
     tags_dict,
 )
 
-
-def fingerprint(public_key):
-    """MD5 of the key blob in hex, as ECS reports an imported key's KeyPairFingerPrint."""
-    parts = public_key.split()
-    if len(parts) < 2:
-        return None
-    try:
-        blob = base64.b64decode(parts[1].encode(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return hashlib.md5(blob).hexdigest()
+fingerprint = key_fingerprint
 
 
 def find(ecs, name):

@@ -57,6 +57,7 @@ from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
     AliyunError,
     aliyun_argument_spec,
     connect,
+    describe_region,
     fail,
 )
 
@@ -65,16 +66,7 @@ def main():
     module = AnsibleModule(argument_spec=aliyun_argument_spec(), supports_check_mode=True)
     ecs = connect(module)
     try:
-        answer = ecs.call("DescribeRegions")
-        regions = [r["RegionId"] for r in (answer.get("Regions") or {}).get("Region") or []]
-        zones = []
-        if ecs.region in regions:
-            for zone in (ecs.call("DescribeZones").get("Zones") or {}).get("Zone") or []:
-                types = (zone.get("AvailableInstanceTypes") or {}).get("InstanceTypes") or []
-                disks = (zone.get("AvailableDiskCategories") or {}).get("DiskCategories") or []
-                zones.append(
-                    {"id": zone["ZoneId"], "instance_types": types, "disk_categories": disks}
-                )
+        regions, zones = describe_region(ecs)
     except AliyunError as e:
         fail(module, e)
     known = ecs.region in regions

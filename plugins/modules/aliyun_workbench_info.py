@@ -40,6 +40,18 @@ options:
     description: Whether to list the tagged snapshots too.
     type: bool
     default: false
+  public_key:
+    description:
+      - An OpenSSH public key; each key pair found tells whether it holds this key
+        (RV(key_pairs[].matches)).
+    type: str
+  region_check:
+    description:
+      - Whether to look at the region first, as M(mlbox.workbench.aliyun_region_info) does
+        (RV(regions), RV(region_known), RV(zones)).
+      - In an unknown region nothing else is looked up and every list is empty.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -102,6 +114,7 @@ key_pairs:
   contains:
     name: {description: Key pair name., type: str}
     fingerprint: {description: Fingerprint of the public key., type: str}
+    matches: {description: Whether it holds O(public_key) (null without it)., type: bool}
     tags: {description: Tags., type: dict}
 instances:
   description: Tagged instances.
@@ -142,6 +155,20 @@ snapshots:
   returned: always
   type: list
   elements: dict
+regions:
+  description: Every region id ECS offers.
+  returned: when O(region_check)
+  type: list
+  elements: str
+region_known:
+  description: Whether the region is one of them.
+  returned: when O(region_check)
+  type: bool
+zones:
+  description: The zones of the region, in the shape aliyun_region_info returns.
+  returned: when O(region_check)
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -149,8 +176,21 @@ from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
     AliyunError,
     aliyun_argument_spec,
     connect,
+    describe_region,
     fail,
+    key_fingerprint,
     tags_dict,
+)
+
+KINDS = (
+    "vpcs",
+    "vswitches",
+    "security_groups",
+    "key_pairs",
+    "instances",
+    "disks",
+    "given_disks",
+    "snapshots",
 )
 
 
@@ -235,7 +275,8 @@ def tagged(ecs, tags, action, key, sub, api="ecs", page_size=100, **params):
     return [item for item in found if carries(item, tags)]
 
 
-def gather(ecs, tags, disk_ids, with_snapshots):
+def gather(ecs, tags, disk_ids, with_snapshots, public_key=None):
+    wanted = key_fingerprint(public_key) if public_key else None
     groups = []
     for group in tagged(
         ecs, tags, "DescribeSecurityGroups", "SecurityGroups", "SecurityGroup", page_size=50
@@ -257,6 +298,7 @@ def gather(ecs, tags, disk_ids, with_snapshots):
         {
             "name": k.get("KeyPairName", ""),
             "fingerprint": k.get("KeyPairFingerPrint", ""),
+            "matches": None if public_key is None else k.get("KeyPairFingerPrint") == wanted,
             "tags": tags_dict(k),
         }
         for k in tagged(ecs, tags, "DescribeKeyPairs", "KeyPairs", "KeyPair", page_size=50)
@@ -303,16 +345,31 @@ def main():
         tags=dict(type="dict", required=True),
         disk_ids=dict(type="list", elements="str", default=[]),
         snapshots=dict(type="bool", default=False),
+        region_check=dict(type="bool", default=False),
+        public_key=dict(type="str", no_log=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     if not params["tags"]:
         module.fail_json(msg="tags must name at least one tag; without it every resource matches")
     ecs = connect(module)
+    found = {}
     try:
-        found = gather(
-            ecs, params["tags"], [d for d in params["disk_ids"] if d], params["snapshots"]
-        )
+        if params["region_check"]:
+            regions, zones = describe_region(ecs)
+            found.update(regions=regions, region_known=ecs.region in regions, zones=zones)
+        if found.get("region_known", True):
+            found.update(
+                gather(
+                    ecs,
+                    params["tags"],
+                    [d for d in params["disk_ids"] if d],
+                    params["snapshots"],
+                    params["public_key"],
+                )
+            )
+        else:
+            found.update({kind: [] for kind in KINDS})
     except AliyunError as e:
         fail(module, e)
     module.exit_json(changed=False, **found)

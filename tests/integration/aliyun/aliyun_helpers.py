@@ -207,7 +207,7 @@ class Run:
 
     def failure(self) -> str:
         msgs = [
-            str(result.get("msg", ""))
+            str(result.get("msg", "")) + str(result.get("module_stderr", ""))[-2000:]
             for _, result in self.results()
             if result.get("failed") and not result.get("skipped")
         ]
@@ -243,6 +243,21 @@ def run_playbook(
         except json.JSONDecodeError:
             report = {}
     return Run(result.returncode, result.stdout, result.stderr, report)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below pid, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 DRIVER = Path(__file__).resolve().parent / "driver.yml"
@@ -287,8 +302,18 @@ class Workbench:
                 assert time.monotonic() < deadline, f"no {action} within 300 s"
                 time.sleep(0.2)
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            # Ansible's workers call setsid(), so the process group is not all of it: kill
+            # the whole tree, or a worker would go on and finish the teardown by itself.
+            # Freeze the tree until no new process shows up in it, then kill it all.
+            frozen: list[int] = []
+            while new := [p for p in [process.pid, *descendants(process.pid)] if p not in frozen]:
+                for pid in new:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGSTOP)
+                frozen += new
+            for pid in frozen:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             process.wait(timeout=30)
 
     def down(self, **extra: Any) -> Run:

@@ -183,17 +183,20 @@ def test_lifecycle_new_snapshot_restore_existing(double: Double, workbench: Work
     workbench.kill_at(double, "DeleteDisk", "down", workbench_delete_disk=True)
     double.clear_faults()
     assert double.tagged("inst", workbench.name) == []
+    assert kept["DiskId"] in double.state()["disk"]
     assert tags_of(resource(double, "disk", kept["DiskId"]))[BOUND] == reused["id"]
-    finished = workbench.down(workbench_delete_disk=True)
+    #    This time with a snapshot first, keeping only the newest one.
+    finished = workbench.down(
+        workbench_delete_disk=True, workbench_snapshot_on_delete=True, workbench_keep_snapshots=1
+    )
     assert finished.rc == 0, finished.explain()
     assert kept["DiskId"] not in double.state()["disk"]
 
-    # 9. Nothing of the workbench is left but its snapshot; the other workbench's resources
+    # 9. Nothing of the workbench is left but its newest snapshot; the other workbench's resources
     #    and the untagged disk were never touched; a teardown now has nothing to do.
     assert_nothing_left(double, workbench)
-    assert [s["SnapshotId"] for s in double.tagged("snap", workbench.name)] == [
-        snapshot["SnapshotId"]
-    ]
+    [last] = double.tagged("snap", workbench.name)  # the older one was pruned
+    assert last["SourceDiskId"] == kept["DiskId"] and last["Status"] == "accomplished"
     assert_decoys_untouched(double, others, before)
     double.forget_requests()
     idle = workbench.down()

@@ -20,14 +20,29 @@ NO_STOCK = {
 }
 
 
-def test_no_spot_stock_falls_back_to_pay_as_you_go(double: Double, workbench: Workbench) -> None:
+def test_no_spot_stock_fails_without_fallback_and_falls_back_with_it(
+    double: Double, workbench: Workbench
+) -> None:
     double.inject(NO_STOCK)
+
+    # 1. Without the fallback: a clear failure naming the variable, nothing billable left.
+    refused = workbench.up(workbench_spot_fallback=False)
+    assert refused.rc != 0
+    message = refused.failure()
+    assert "OperationDenied.NoStock" in message, message
+    assert "workbench_spot_fallback" in message, message
+    assert len(double.calls("RunInstances")) == 1
+    assert double.state()["inst"] == {}
+    assert double.tagged("disk", workbench.name) == []
+    assert "CreateDisk" not in double.actions()
+
+    # 2. The same with the fallback (the default): spot is asked for and refused, then the
+    #    same launch without spot; the network made by the first run is reused.
+    double.forget_requests()
     run = workbench.up()
     assert run.rc == 0, run.explain()
     facts = run.fact("workbench_instance")
     assert facts["spot"] is False
-
-    # Spot was asked for and refused, then the same launch without spot.
     launches = [c for c in double.requests() if c["action"] == "RunInstances"]
     assert [(c["params"]["SpotStrategy"], c["code"]) for c in launches] == [
         ("SpotAsPriceGo", "OperationDenied.NoStock"),
@@ -36,6 +51,7 @@ def test_no_spot_stock_falls_back_to_pay_as_you_go(double: Double, workbench: Wo
     first, second = (c["params"] for c in launches)
     for key in ("InstanceType", "ImageId", "VSwitchId", "SecurityGroupId", "KeyPairName"):
         assert first[key] == second[key], key
+    assert not {"CreateVpc", "CreateVSwitch", "CreateSecurityGroup"} & set(double.actions())
 
     [instance] = double.tagged("inst", workbench.name)
     assert instance["InstanceId"] == facts["id"]
@@ -43,18 +59,3 @@ def test_no_spot_stock_falls_back_to_pay_as_you_go(double: Double, workbench: Wo
     assert tags_of(instance)["mlbox:market"] == "NoSpot"
     # The rest of up went on as usual: the data disk is attached.
     assert double.state()["disk"][facts["disk_id"]]["InstanceId"] == facts["id"]
-
-
-def test_no_spot_stock_without_fallback_fails_clearly(double: Double, workbench: Workbench) -> None:
-    double.inject(NO_STOCK)
-    run = workbench.up(workbench_spot_fallback=False)
-    assert run.rc != 0
-    message = run.failure()
-    assert "OperationDenied.NoStock" in message, message
-    assert "workbench_spot_fallback" in message, message
-    assert len(double.calls("RunInstances")) == 1
-    # Nothing billable was left: no instance, no data disk.
-    assert double.tagged("inst", workbench.name) == []
-    assert double.state()["inst"] == {}
-    assert double.tagged("disk", workbench.name) == []
-    assert "CreateDisk" not in double.actions()

@@ -347,6 +347,26 @@ def test_workbench_info_returns_only_what_carries_the_tags(ecs, run_module):
     assert ecs.actions() and all(a.startswith("Describe") for a in ecs.actions())
 
 
+def test_workbench_info_checks_the_region_and_the_key(ecs, run_module, monkeypatch):
+    ecs.call("ImportKeyPair", KeyPairName="workbench-wb", PublicKeyBody=KEY, **{
+        "Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb"})  # fmt: skip
+    args = {"tags": {"mlbox:workbench": "wb"}, "region_check": True}
+    same = run_module(aliyun_workbench_info.main, {**args, "public_key": KEY}).result
+    assert same["region_known"] is True and "cn-beijing" in same["regions"]
+    assert "ecs.g7.large" in same["zones"][0]["instance_types"]
+    assert [k["matches"] for k in same["key_pairs"]] == [True]
+    other = run_module(aliyun_workbench_info.main, {**args, "public_key": OTHER_KEY}).result
+    assert [k["matches"] for k in other["key_pairs"]] == [False]
+
+    # An unknown region: said so, and nothing else asked (it would only fail there).
+    monkeypatch.setenv("ALIYUN_REGION", "xx-nowhere-1")
+    ecs.control("DELETE", "/_mlbox/requests")
+    nowhere = run_module(aliyun_workbench_info.main, args).result
+    assert nowhere["region_known"] is False and nowhere["zones"] == []
+    assert nowhere["key_pairs"] == [] and nowhere["disks"] == []
+    assert ecs.actions() == ["DescribeRegions"]
+
+
 def test_workbench_info_refuses_an_empty_tag_filter(ecs, run_module):
     out = run_module(aliyun_workbench_info.main, {"tags": {}})
     assert out.failed and "tags" in out.result["msg"]
