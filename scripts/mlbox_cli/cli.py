@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from .azure_sdk import ensure_azure_sdk
 from .choices import CLOUDS, parse_name
 from .credentials import cloud_credentials
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, CliError, PlaybookError
@@ -105,6 +106,8 @@ def open_session(args: argparse.Namespace) -> Session:
     # '_runs' cannot be a workbench name, so it never meets a provider's per-name state.
     data_dir = state_dir / "_runs" / args.name
     playbooks = Playbooks(project_dir(), data_dir, verbosity=args.verbose, output=output)
+    if args.cloud == "azure":
+        ensure_azure_sdk(playbooks.project, os.environ, output)
     secrets, source = cloud_credentials(args.cloud, os.environ, terminal)
     return Session(args, terminal, output, playbooks, secrets, source)
 

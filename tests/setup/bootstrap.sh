@@ -21,7 +21,8 @@ fi
 # Python environment: uv into a venv, requirements hashed into a stamp so edits reinstall.
 venv=$root/.venv
 stamp=$venv/.requirements.sha256
-want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+# requirements-azure.txt is the optional .venv-azure's (tests/setup/azure.sh), not this venv's.
+want=$(cat $(ls requirements*.txt | grep -vx requirements-azure.txt) | sha256sum | cut -d' ' -f1)
 if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
