@@ -6,7 +6,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ansible-galaxy collection build --force --output-path "$out" . >/dev/null
 tarball=$(ls "$out"/mlbox-workbench-*.tar.gz)
-unwanted=$(tar -tzf "$tarball" | grep -E '^(tests|bench|\.ci|\.venv|\.ansible|extensions/molecule)/|__pycache__|\.pyc$' || true)
+unwanted=$(tar -tzf "$tarball" | grep -E '^(tests|bench|\.ci|\.venv[^/]*|\.ansible|extensions/molecule)/|__pycache__|\.pyc$' || true)
 if [[ -n $unwanted ]]; then
   echo "collection tarball contains files it should not:" >&2
   echo "$unwanted" | head -20 >&2
