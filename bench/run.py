@@ -232,7 +232,12 @@ def machine() -> str:
     )
 
 
-def report(rounds: list[dict[str, dict[str, Any]]], reps: int) -> str:
+def load() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews every variant."""
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def report(rounds: list[dict[str, dict[str, Any]]], reps: int, load_before: str) -> str:
     medians = {}
     for variant in VARIANTS:
         values = [r[variant]["seconds"] for r in rounds if variant in r]
@@ -243,7 +248,9 @@ def report(rounds: list[dict[str, dict[str, Any]]], reps: int) -> str:
         f"# Time to notebook ({datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC})",
         "",
         f"Machine: {machine()}. Medians of {reps} repetition(s), run side by side in one go; "
-        "each from nothing running to an HTTPS login with the password.",
+        "each from nothing running to an HTTPS login with the password. Load average "
+        f"(1/5/15 min) at the start {load_before}, at the end {load()}: on a quiet machine "
+        "both are near 0; above that, other work shared the cores.",
         "",
         "| variant | median s | runs s | x faster than baseline | above floor s | changed |",
         "|---|---|---|---|---|---|",
@@ -277,12 +284,13 @@ def main() -> int:
     env.setdefault("CONTAINERS_CONF", str(ROOT / "tests" / "setup" / "containers.conf"))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     password = secrets.token_urlsafe(16)
+    load_before = load()
     rounds = []
     for rep in range(args.reps):
         print(f"round {rep + 1}/{args.reps} ...", flush=True)
         rounds.append(one_round(only, password, env))
         print("  " + ", ".join(f"{k} {v['seconds']:.0f} s" for k, v in rounds[-1].items()))
-    text = report(rounds, args.reps)
+    text = report(rounds, args.reps, load_before)
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
