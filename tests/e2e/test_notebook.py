@@ -277,6 +277,22 @@ def execute(channel: websocket.WebSocket, code: str) -> tuple[str, list[dict[str
             return stdout, errors
 
 
+def test_state_changing_requests_need_the_xsrf_token(
+    server: Server, session: requests.Session
+) -> None:
+    """Logged in, but without the X-XSRFToken header: the server refuses to act."""
+    kernel = session.post(f"{server.url}/api/kernels", json={}, timeout=TIMEOUT)
+    assert kernel.status_code == 403, (kernel.status_code, kernel.text[:300])
+    put = session.put(
+        f"{server.url}/api/contents/xsrf-probe.txt",
+        json={"type": "file", "format": "text", "content": "x"},
+        timeout=TIMEOUT,
+    )
+    assert put.status_code == 403, (put.status_code, put.text[:300])
+    listed = session.get(f"{server.url}/api/contents", timeout=TIMEOUT)
+    assert "xsrf-probe.txt" not in listed.text
+
+
 def test_kernel_runs_the_data_science_stack(server: Server, session: requests.Session) -> None:
     started = session.post(
         f"{server.url}/api/kernels", json={}, headers=xsrf_headers(session), timeout=TIMEOUT
@@ -300,10 +316,15 @@ def test_kernel_runs_the_data_science_stack(server: Server, session: requests.Se
         )
         try:
             stdout, errors = execute(channel, VERSIONS_CODE)
+            whoami, whoami_errors = execute(channel, "import os; print(os.geteuid(), os.getegid())")
         finally:
             channel.close()
         assert not errors, errors
         assert VERSIONS_RE.match(stdout.strip()), stdout
+        # The server and its kernels run as the notebook user, never as root.
+        assert not whoami_errors, whoami_errors
+        uid, gid = (int(part) for part in whoami.split())
+        assert uid != 0 and gid != 0, whoami
     finally:
         session.delete(
             f"{server.url}/api/kernels/{kernel_id}", headers=xsrf_headers(session), timeout=TIMEOUT
