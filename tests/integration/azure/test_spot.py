@@ -1,10 +1,11 @@
-"""A Spot refusal without the fallback fails at once and names the switch. (The fallback to
-Regular and the Spot parameters on the wire are in test_lifecycle.py, on its provisions.)"""
+"""A Spot refusal without the fallback fails at once and names the switch; the teardown
+after it finds the half-built workbench by its tags. (The fallback to Regular and the Spot
+parameters on the wire are in test_lifecycle.py, on its provisions.)"""
 
 from __future__ import annotations
 
 import pytest
-from azure_helpers import Arm, Workbench, group_id
+from azure_helpers import Arm, Workbench
 
 pytestmark = pytest.mark.azure
 
@@ -36,4 +37,13 @@ def test_spot_refusal_without_fallback_fails_clearly(arm: Arm, workbench: Workbe
     assert asked["priority"] == "Spot"
     assert asked["billingProfile"]["maxPrice"] == 0.05
     assert arm.get(workbench.vm_id) is None
-    assert arm.get(group_id(workbench.data_group)) is not None  # its disk waits for a retry
+    [disk] = arm.of_kind("Microsoft.Compute/disks", workbench.name)
+    # The disk waits for a retry, bound to the VM that never came: what a teardown finds
+    # after a killed run. It finds it by that tag and takes everything away.
+    assert disk["tags"]["mlbox-instance"] == workbench.name
+    down = workbench.down(workbench_delete_disk=True)
+    assert down.rc == 0, down.explain()
+    assert ("DELETE", disk["id"].lower()) in [
+        (r["method"], r["path"].lower()) for r in arm.requests()
+    ]
+    assert [k for k in arm.state() if workbench.name in k] == []
