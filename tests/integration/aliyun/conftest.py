@@ -22,6 +22,7 @@ pytest.importorskip("aliyunsdkcore")
 pytest.importorskip("footmark")
 
 from aliyun_helpers import ACCESS_KEY, DOUBLE, PAUSE_SHIM, REGION, ROOT, SECRET, Double, Workbench
+from secret_guard import SecretGuard
 
 START_TIMEOUT = 30
 
@@ -92,7 +93,9 @@ def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def aliyun_env(double: Double) -> dict[str, str]:
+def aliyun_env(double: Double, secret_guard: SecretGuard) -> dict[str, str]:
+    """The runs' environment, at -vvv; the access key secret and the keys made are watched."""
+    secret_guard.add("the Aliyun access key secret", SECRET)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -112,7 +115,7 @@ def aliyun_env(double: Double) -> dict[str, str]:
         ANSIBLE_DEPRECATION_WARNINGS="False",
     )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
+    return secret_guard.env(env)
 
 
 @pytest.fixture
