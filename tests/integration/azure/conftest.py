@@ -18,10 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure_helpers import ARM_DOUBLE, AZURE_PYTHON, ROOT, SUBSCRIPTION, TENANT, Arm, Workbench
+from azure_helpers import (
+    ARM_DOUBLE,
+    AZURE_PYTHON,
+    CLIENT_SECRET,
+    ROOT,
+    SUBSCRIPTION,
+    TENANT,
+    Arm,
+    Workbench,
+)
+from secret_guard import SecretGuard
 
 START_TIMEOUT = 30
-CLIENT_SECRET = "double-secret-Zq8vR2"  # a dummy the tests look for in the scripts' output
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,7 +115,10 @@ def azure_env(
     certificate: tuple[Path, Path],
     azure_python: Path,
     tmp_path: Path,
+    secret_guard: SecretGuard,
 ) -> dict[str, str]:
+    """The runs' environment, at -vvv; the client secret and the keys made are watched."""
+    secret_guard.add("the Azure client secret", CLIENT_SECRET)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -132,7 +144,7 @@ def azure_env(
         ANSIBLE_DEPRECATION_WARNINGS="False",
     )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    return env
+    return secret_guard.env(env)
 
 
 @pytest.fixture

@@ -9,8 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from azure_helpers import ALLOWED_CIDR, LOCATION, ROOT, SUBSCRIPTION, Arm, Workbench, group_id
-from conftest import CLIENT_SECRET
+from azure_helpers import (
+    ALLOWED_CIDR,
+    CLIENT_SECRET,
+    LOCATION,
+    ROOT,
+    SUBSCRIPTION,
+    Arm,
+    Workbench,
+    group_id,
+)
 
 pytestmark = pytest.mark.azure
 
