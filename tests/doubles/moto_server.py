@@ -18,6 +18,8 @@ What it changes in moto (5.x), and why:
 - moto never runs out of spot capacity. ``POST /_mlbox/faults`` with
   ``{"spot": "InsufficientInstanceCapacity"}`` makes every spot RunInstances fail with that
   EC2 error code until ``DELETE /_mlbox/faults``; on-demand launches are unaffected.
+- moto's snapshots are complete at once. ``{"snapshot": "error"}`` (or ``"pending"``) in the
+  faults makes every new snapshot end in that state instead: failed, or stuck forever.
 - ``GET /_mlbox/requests`` lists the EC2/STS calls received (``[{"action", "params"}]``),
   ``DELETE /_mlbox/requests`` forgets them: tests assert on what was asked, and that a run
   which had to stop early asked for nothing that creates.
@@ -153,6 +155,20 @@ def patch_run_instances() -> None:
     instances.InstanceBackend.run_instances = run_instances  # type: ignore[method-assign]
 
 
+def patch_snapshots() -> None:
+    """CreateSnapshot: the state the faults ask for, instead of moto's instant completion."""
+    original = elastic_block_store.EBSBackend.create_snapshot
+
+    def create_snapshot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        snapshot = original(self, *args, **kwargs)
+        state = FAULTS.get("snapshot")
+        if state:
+            snapshot.status = state
+        return snapshot
+
+    elastic_block_store.EBSBackend.create_snapshot = create_snapshot  # type: ignore[method-assign]
+
+
 def read_body(environ: dict[str, Any]) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
@@ -217,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     patch_volumes()
     patch_launch_templates()
     patch_run_instances()
+    patch_snapshots()
     server = make_server(
         args.host, args.port, Application(), threaded=True, request_handler=MotoRequestHandler
     )

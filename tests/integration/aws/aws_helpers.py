@@ -236,7 +236,10 @@ class Workbench:
             timeout=300,
             check=True,
         )
-        return unwrap(json.loads(result.stdout))
+        # At -vvv (the secret guard's runs) the version banner comes first on stdout.
+        start = re.search(r"^\{", result.stdout, flags=re.MULTILINE)
+        assert start, result.stdout[-2000:]
+        return unwrap(json.loads(result.stdout[start.start() :]))
 
 
 def unwrap(value: Any) -> Any:
