@@ -30,6 +30,11 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "setup: installing Python requirements into .venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check 'uv>=0.4'
   "$venv/bin/uv" pip install -q --python "$venv/bin/python" -r requirements-test.txt
+  # Bytecode once (where PYTHONDONTWRITEBYTECODE is set, nothing is ever cached and every
+  # ansible-playbook and module start compiles ansible-core, boto3 ... again). The
+  # collections are loaded by Ansible's own importer from source, so they are left out.
+  "$venv/bin/python" -m compileall -q -j 0 -x '/ansible_collections/' \
+    "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null 2>&1 || true
   echo "$want" >"$stamp"
 fi
 
