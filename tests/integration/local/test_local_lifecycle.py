@@ -26,6 +26,20 @@ def test_lifecycle_new_snapshot_existing_restore_delete(workbench: Workbench) ->
     Notebook(workbench.notebook_port).write("keep.txt", NOTE)
     mounted = sh("podman", "exec", workbench.container, "findmnt", "-n", "-o", "SOURCE", "/mnt/ml")
     assert mounted.strip() == instance["disk_device_hint"]["device"]
+    # The local "security group": exactly SSH and the notebook, on 127.0.0.1 only.
+    ports = json.loads(sh("podman", "inspect", "--format", "{{json .HostConfig.PortBindings}}",
+                          workbench.container))  # fmt: skip
+    published = sorted(
+        (inside, bind["HostIp"], int(bind["HostPort"]))
+        for inside, binds in ports.items()
+        for bind in binds
+    )
+    assert published == sorted(
+        [
+            ("22/tcp", "127.0.0.1", workbench.base_vars["workbench_local_ssh_port"]),
+            (f"{workbench.notebook_port}/tcp", "127.0.0.1", workbench.notebook_port),
+        ]
+    ), ports
 
     # 2. A second run changes nothing, on the controller or on the instance.
     again = workbench.provision()
