@@ -7,6 +7,7 @@ nothing after it. The next run must converge on what exists, with no duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,26 @@ from aws_helpers import DRIVER, ROOT, Moto, Workbench
 from test_lifecycle import TAG, assert_access_rules, assert_nothing_left, assert_up, tagged, tags
 
 pytestmark = pytest.mark.aws
+
+
+def descendants(pid: int) -> list[int]:
+    """pid's children, grandchildren ...: Mitogen's connection multiplexer calls setsid, so
+    killing the process group alone leaves it behind."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def killed_at(moto: Moto, workbench: Workbench, entry: str, action: str, **extra: object) -> None:
@@ -43,7 +64,11 @@ def killed_at(moto: Moto, workbench: Workbench, entry: str, action: str, **extra
         time.sleep(0.3)
     finally:
         if process.poll() is None:
+            tree = descendants(process.pid)
             os.killpg(process.pid, signal.SIGKILL)
+            for pid in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         process.wait()
 
 
