@@ -11,7 +11,10 @@ Controls, on the server's own address (not through the proxy):
                             (DescribeSnapshots also: seen = {snapshot id: status answered})
   DELETE /_mlbox/requests   forget the journal
   POST   /_mlbox/faults     [{action, code, message?, status?, match?: {param: value}, times?}]
-  DELETE /_mlbox/faults     no faults
+                            or [{snapshot: "failed" | "progressing"}]: what a snapshot becomes
+                            once its looks are spent (failed, or it never finishes), instead of
+                            accomplished; the latest such fault wins
+  DELETE /_mlbox/faults     no faults (a snapshot held "progressing" completes on its next look)
   POST   /_mlbox/reset      empty account, no faults, empty journal
   GET    /_mlbox/state      every resource held, by kind
   POST   /_mlbox/config     {"snapshot_polls": N}: a snapshot is "progressing" for N looks
@@ -171,13 +174,28 @@ class Ecs:
 
     def check_fault(self, action: str, params: dict[str, str]) -> None:
         for fault in self.faults:
-            if fault["action"] != action or fault.get("times", 1) == 0:
+            if fault.get("action") != action or fault.get("times", 1) == 0:
                 continue
             if any(params.get(k) != str(v) for k, v in (fault.get("match") or {}).items()):
                 continue
             if fault.get("times", -1) > 0:
                 fault["times"] -= 1
             raise ApiError(fault["code"], fault.get("message", ""), int(fault.get("status", 403)))
+
+    def snapshot_end(self) -> str:
+        """What a snapshot becomes once its looks are spent: accomplished unless a fault says."""
+        ends = [f["snapshot"] for f in self.faults if f.get("snapshot")]
+        return ends[-1] if ends else "accomplished"
+
+    def settle(self, snap: dict[str, Any]) -> None:
+        """A progressing snapshot whose looks are spent ends as snapshot_end() says."""
+        if snap["Status"] != "progressing" or snap["_polls"] > 0:
+            return
+        end = self.snapshot_end()
+        if end == "accomplished":
+            snap.update(Status="accomplished", Progress="100%")
+        elif end == "failed":
+            snap.update(Status="failed")
 
     def get(self, kind: str, key: str | None, code: str) -> dict[str, Any]:
         found = self.state[kind].get(key or "")
@@ -564,13 +582,14 @@ class Ecs:
             "SourceDiskId": disk["DiskId"],
             "SourceDiskSize": str(disk["Size"]),
             "SourceDiskType": disk["Type"],
-            "Status": "progressing" if self.snapshot_polls > 0 else "accomplished",
-            "Progress": "0%" if self.snapshot_polls > 0 else "100%",
+            "Status": "progressing",
+            "Progress": "0%",
             "CreationTime": now(),
             "Usage": "none",
             "Tags": {"Tag": tags_of(p)},
             "_polls": self.snapshot_polls,
         }
+        self.settle(self.state["snap"][i])
         return {"SnapshotId": i}
 
     def a_DescribeSnapshots(self, p: dict[str, str]) -> dict:
@@ -584,11 +603,10 @@ class Ecs:
             and (not p.get("Status") or p["Status"] == "all" or s["Status"] == p["Status"])
             and has_tags(s, tags_of(p))
         ]
-        for snap in found:  # a snapshot completes after being looked at snapshot_polls times
+        for snap in found:  # a snapshot ends after being looked at snapshot_polls times
             if snap["Status"] == "progressing":
-                snap["_polls"] -= 1
-                if snap["_polls"] <= 0:
-                    snap.update(Status="accomplished", Progress="100%")
+                snap["_polls"] = max(snap["_polls"] - 1, 0)
+                self.settle(snap)
         view = [{k: v for k, v in s.items() if not k.startswith("_")} for s in found]
         return page(view, "Snapshots", "Snapshot", p)
 
