@@ -220,13 +220,14 @@ class Run:
 def run_playbook(
     playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 600
 ) -> Run:
+    return run_command(["ansible-playbook", "-e", json.dumps(extra_vars), str(playbook)], env, timeout)
+
+
+def run_command(args: list[str], env: dict[str, str], timeout: int = 600) -> Run:
+    """An ansible-playbook command line as a user would type it, from the repository root."""
+    assert args[0] == "ansible-playbook", args
     result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-e",
-            json.dumps(extra_vars),
-            str(playbook),
-        ],
+        [str(Path(sys.executable).parent / "ansible-playbook"), *args[1:]],
         cwd=ROOT,
         env=env,
         capture_output=True,
