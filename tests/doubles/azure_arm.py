@@ -21,13 +21,21 @@ Controls, on the server's own address (plain HTTP, not through the proxy):
   GET    /_mlbox/requests   the journal: [{method, host, path, query, body, status, code}]
   DELETE /_mlbox/requests   forget the journal
   POST   /_mlbox/faults     [{method, type, code, message?, status?, match?: {dotted.path:
-                            value}, times?}]: answer matching requests with that error
+                            value}, times?}]: answer matching requests with that error;
+                            with "outcome" instead of "code", a PUT is accepted and its
+                            long-running operation goes wrong: "Failed" (the operation and
+                            the resource's provisioningState end Failed) or "stuck" (an
+                            incremental snapshot whose copy never gets past 0 %)
   DELETE /_mlbox/faults     no faults
   POST   /_mlbox/reset      empty subscription, no faults, empty journal, default config
   GET    /_mlbox/state      every resource held: {id: resource}
   POST   /_mlbox/resources  [resource]: put resources in place directly (decoys, fixtures)
   POST   /_mlbox/config     {"snapshot_copy_polls": N}: an incremental snapshot's copy is
                             done after N reads of it
+
+A long-running operation completes at its first poll or SETTLE_SECONDS after it started,
+whichever comes first, as Azure's go on whether anyone polls (a client killed right after a
+PUT leaves a resource that finishes).
 
 Run: python tests/doubles/azure_arm.py --cert cert.pem --key key.pem [--port 0]; prints
 "port=N" once it listens.
@@ -67,6 +75,9 @@ ASYNC_TYPES = {
     "microsoft.compute/snapshots",
 }
 CONTROL_PREFIX = "/_mlbox/"
+SETTLE_SECONDS = 1.0
+# An incremental snapshot under the "stuck" outcome: its copy never completes.
+NEVER = 10**9
 
 
 def now() -> str:
@@ -150,7 +161,7 @@ class Store:
         self.addresses = itertools.count(10)
 
     # Faults -------------------------------------------------------------------------------
-    def fault_for(self, method: str, rid: str, body: Any) -> ArmError | None:
+    def fault_for(self, method: str, rid: str, body: Any) -> dict[str, Any] | None:
         for fault in self.faults:
             if fault.get("method", method).upper() != method:
                 continue
@@ -164,13 +175,19 @@ class Store:
                 if times <= 0:
                     continue
                 fault["times"] = times - 1
-            return ArmError(fault["code"], fault.get("message", ""), int(fault.get("status", 409)))
+            return fault
         return None
+
+    @staticmethod
+    def refusal(fault: dict[str, Any] | None) -> ArmError | None:
+        if fault is None or "code" not in fault:
+            return None
+        return ArmError(fault["code"], fault.get("message", ""), int(fault.get("status", 409)))
 
     # Long-running operations -------------------------------------------------------------
     def start_operation(self, base: str, finish: dict[str, Any]) -> str:
         op = uuid.uuid4().hex
-        self.operations[op] = {"polls": 0, **finish}
+        self.operations[op] = {"polls": 0, "started": time.monotonic(), **finish}
         sub = SUBSCRIPTION
         return f"{base}/subscriptions/{sub}/providers/Microsoft.Compute/locations/x/operations/{op}"
 
@@ -182,15 +199,30 @@ class Store:
         # Done at the first look (the resource said Creating/Deleting until then); a real
         # operation may answer InProgress for a while, which the SDK handles the same way.
         if not record.get("done"):
-            record["done"] = True
             self.finish(record)
-        return {"name": op, "status": "Succeeded", "startTime": now(), "endTime": now()}
+        status = {"name": op, "status": "Succeeded", "startTime": now(), "endTime": now()}
+        if record.get("outcome") == "Failed":
+            status["status"] = "Failed"
+            status["error"] = {
+                "code": "InternalOperationError",
+                "message": "The operation failed: azure_arm double, outcome Failed.",
+            }
+        return status
+
+    def settle(self) -> None:
+        """Operations go on without a poll: those started SETTLE_SECONDS ago are done."""
+        limit = time.monotonic() - SETTLE_SECONDS
+        for record in self.operations.values():
+            if not record.get("done") and record["started"] <= limit:
+                self.finish(record)
 
     def finish(self, record: dict[str, Any]) -> None:
+        record["done"] = True
         if record["kind"] == "put":
             resource = self.resources.get(record["key"])
             if resource is not None:
-                resource["properties"]["provisioningState"] = "Succeeded"
+                failed = record.get("outcome") == "Failed"
+                resource["properties"]["provisioningState"] = "Failed" if failed else "Succeeded"
         elif record["kind"] == "delete":
             self.delete_now(record["key"])
 
@@ -332,8 +364,10 @@ class Store:
                 "ResourceGroupNotFound", f"Resource group '{segs[3]}' could not be found.", 404
             )
         fault = self.fault_for("PATCH" if patch else "PUT", path, body)
-        if fault:
-            raise fault
+        refusal = self.refusal(fault)
+        if refusal:
+            raise refusal
+        outcome = (fault or {}).get("outcome")
         old = self.resources.get(key)
         if patch:
             if old is None:
@@ -359,6 +393,8 @@ class Store:
             )
         kind = resource["type"].lower()
         self.complete(kind, resource, old)
+        if outcome == "stuck" and "_copy_reads" in props:
+            props["_copy_reads"] = NEVER
         long_running = kind in ASYNC_TYPES
         props["provisioningState"] = (
             ("Updating" if old else "Creating") if long_running else "Succeeded"
@@ -366,7 +402,7 @@ class Store:
         self.resources[key] = resource
         headers: dict[str, str] = {}
         if long_running:
-            url = self.start_operation(base, {"kind": "put", "key": key})
+            url = self.start_operation(base, {"kind": "put", "key": key, "outcome": outcome})
             headers = {"Azure-AsyncOperation": url, "Retry-After": "1"}
             # Azure: a new VM is 201, a disk or snapshot 202 (Location too), updates 200.
             if kind == "microsoft.compute/virtualmachines":
@@ -530,9 +566,9 @@ class Store:
 
     def delete(self, path: str, base: str) -> tuple[int, Any, dict]:
         key = path.rstrip("/").lower()
-        fault = self.fault_for("DELETE", path, {})
-        if fault:
-            raise fault
+        refusal = self.refusal(self.fault_for("DELETE", path, {}))
+        if refusal:
+            raise refusal
         resource = self.resources.get(key)
         if resource is None:
             return 204, None, {}
@@ -664,6 +700,7 @@ class Handler(BaseHTTPRequestHandler):
             if host.startswith("management."):
                 body = json.loads(raw) if raw.strip() else {}
             with STORE.lock:
+                STORE.settle()
                 status, out, headers = self.route(host, url.path, query, body, base)
         except ArmError as exc:
             status, out = exc.status, exc.body()

@@ -58,6 +58,9 @@ class Arm:
     def inject(self, *faults: dict[str, Any]) -> None:
         self._call("POST", "/_mlbox/faults", list(faults))
 
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_mlbox/faults")
+
     def configure(self, **config: Any) -> None:
         self._call("POST", "/_mlbox/config", config)
 
