@@ -123,7 +123,16 @@ def test_lifecycle_new_snapshot_restore_existing(double: Double, workbench: Work
     assert taken < done < instance_gone < disk_gone
     assert_nothing_left(double, workbench)
 
-    # 3. Restore from the latest snapshot into a new disk, spot with a price limit.
+    # 3. Restore from the latest snapshot into a new disk, spot with a price limit. A kept disk
+    #    of the workbench in the zone, named as the role named every disk before (ali_disk
+    #    looks a disk up by name before it creates one), is not taken instead.
+    old_kept = double.call(
+        "CreateDisk",
+        ZoneId=facts["zone"],
+        Size=20,
+        DiskName=f"workbench-{workbench.name}-data",
+        Tags={TAG: workbench.name, "mlbox:disk": "data"},
+    )["DiskId"]
     double.forget_requests()
     restored_run = workbench.up(
         workbench_disk_source="snapshot",
@@ -140,6 +149,8 @@ def test_lifecycle_new_snapshot_restore_existing(double: Double, workbench: Work
     restored_disk = resource(double, "disk", restored["disk_id"])
     assert restored_disk["SourceSnapshotId"] == snapshot["SnapshotId"]
     assert restored_disk["Size"] >= 20
+    assert resource(double, "disk", old_kept)["Status"] == "Available"
+    double.call("DeleteDisk", DiskId=old_kept)
 
     # 4. Teardown keeping the disk: it stays, detached and released from the instance.
     kept_run = workbench.down()
