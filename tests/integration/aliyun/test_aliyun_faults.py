@@ -34,9 +34,12 @@ def data_disks(double: Double) -> list[dict[str, Any]]:
 def test_killed_provisions_converge_without_duplicates(
     double: Double, workbench: Workbench
 ) -> None:
-    """provision SIGKILLed after the security group, the instance, the data disk: each rerun
-    goes one step further, the last one converges with one of each and nothing untagged;
-    teardown then leaves nothing"""
+    """provision killed after the SG, the instance, the disk: one of each, then nothing left
+
+    Each rerun goes one step further and makes nothing the killed ones made; the last one
+    converges with one VPC, vSwitch, SG, key pair, instance and data disk, all tagged (the
+    disk made untagged just before the kill found again); a teardown then leaves nothing.
+    """
     # Each kill is right after the call, before the next step could run; the rerun must not
     # make again what the killed one made.
     done: list[str] = []
@@ -74,9 +77,12 @@ def test_killed_provisions_converge_without_duplicates(
 
 
 def test_a_failed_or_stuck_snapshot_keeps_the_disk(double: Double, workbench: Workbench) -> None:
-    """teardown with snapshot + delete: a failed snapshot fails at once, a stuck one at
-    workbench_aliyun_snapshot_timeout, each named with its state; the instance and the disk
-    are kept; once the snapshots work again the rerun completes"""
+    """a failed (at once) or stuck (at the timeout) snapshot is named; instance and disk kept
+
+    Teardown with snapshot and delete: a failed snapshot ends the wait on its first look, a
+    stuck one at workbench_aliyun_snapshot_timeout; each is named with its state, nothing is
+    deleted; once snapshots work again the same teardown completes.
+    """
     facts = assert_up(workbench.up(), double, workbench)
     double.forget_requests()
 
@@ -122,9 +128,12 @@ def test_a_failed_or_stuck_snapshot_keeps_the_disk(double: Double, workbench: Wo
 def test_ssh_that_never_answers_names_what_exists_and_how_to_remove_it(
     double: Double, workbench: Workbench
 ) -> None:
-    """SSH that never answers: provision fails naming the instance, disk, security group, key
-    pair, vSwitch, VPC, region and the exact teardown command, which then removes all of it
-    but the data disk"""
+    """SSH that never answers: every resource and the teardown command named, which works
+
+    provision fails naming the instance, its address, the disk, security group, key pair,
+    vSwitch, VPC, region and the exact teardown command; that command, run as printed,
+    removes all of it but the data disk, kept and released.
+    """
     # The double's instances have documentation addresses nothing answers on.
     run = workbench.up(workbench_configure=True, workbench_aliyun_ssh_timeout=3)
     assert run.rc != 0, run.explain()
