@@ -220,7 +220,8 @@ class Run:
 def run_playbook(
     playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 600
 ) -> Run:
-    return run_command(["ansible-playbook", "-e", json.dumps(extra_vars), str(playbook)], env, timeout)
+    args = ["ansible-playbook", "-e", json.dumps(extra_vars), str(playbook)]
+    return run_command(args, env, timeout)
 
 
 def run_command(args: list[str], env: dict[str, str], timeout: int = 600) -> Run:
