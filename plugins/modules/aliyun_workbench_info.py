@@ -40,6 +40,12 @@ options:
     description: Whether to list the tagged snapshots too.
     type: bool
     default: false
+  disk_name_prefix:
+    description:
+      - The name of the data disk made for each instance found is this prefix and the
+        instance's id; such disks that lack O(tags) (a run stopped between creating a disk
+        and tagging it) are returned in RV(untagged_disks).
+    type: str
   public_key:
     description:
       - An OpenSSH public key; each key pair found tells whether it holds this key
@@ -150,6 +156,13 @@ given_disks:
   returned: always
   type: list
   elements: dict
+untagged_disks:
+  description:
+    - The disks named for an instance found (O(disk_name_prefix)) that lack O(tags), in the
+      shape of RV(disks); empty without O(disk_name_prefix).
+  returned: always
+  type: list
+  elements: dict
 snapshots:
   description: Tagged snapshots, oldest first, in the shape aliyun_snapshot returns.
   returned: always
@@ -190,6 +203,7 @@ KINDS = (
     "instances",
     "disks",
     "given_disks",
+    "untagged_disks",
     "snapshots",
 )
 
@@ -275,7 +289,7 @@ def tagged(ecs, tags, action, key, sub, api="ecs", page_size=100, **params):
     return [item for item in found if carries(item, tags)]
 
 
-def gather(ecs, tags, disk_ids, with_snapshots, public_key=None):
+def gather(ecs, tags, disk_ids, with_snapshots, public_key=None, disk_name_prefix=None):
     wanted = key_fingerprint(public_key) if public_key else None
     groups = []
     for group in tagged(
@@ -311,6 +325,14 @@ def gather(ecs, tags, disk_ids, with_snapshots, public_key=None):
     if disk_ids:
         found = ecs.pages("DescribeDisks", "Disks", "Disk", DiskIds=list(disk_ids))
         given = [disk(d) for d in found]
+    instances = [
+        instance(i) for i in tagged(ecs, tags, "DescribeInstances", "Instances", "Instance")
+    ]
+    untagged = []
+    for made_for in instances if disk_name_prefix else []:
+        name = disk_name_prefix + made_for["id"]
+        found = ecs.pages("DescribeDisks", "Disks", "Disk", DiskName=name, DiskType="data")
+        untagged += [disk(d) for d in found if d.get("DiskName") == name and not carries(d, tags)]
     snapshots = []
     if with_snapshots:
         snapshots = sorted(
@@ -330,11 +352,10 @@ def gather(ecs, tags, disk_ids, with_snapshots, public_key=None):
         ],
         "security_groups": groups,
         "key_pairs": key_pairs,
-        "instances": [
-            instance(i) for i in tagged(ecs, tags, "DescribeInstances", "Instances", "Instance")
-        ],
+        "instances": instances,
         "disks": disks,
         "given_disks": given,
+        "untagged_disks": untagged,
         "snapshots": snapshots,
     }
 
@@ -347,6 +368,7 @@ def main():
         snapshots=dict(type="bool", default=False),
         region_check=dict(type="bool", default=False),
         public_key=dict(type="str", no_log=False),
+        disk_name_prefix=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
@@ -366,6 +388,7 @@ def main():
                     [d for d in params["disk_ids"] if d],
                     params["snapshots"],
                     params["public_key"],
+                    params["disk_name_prefix"],
                 )
             )
         else:

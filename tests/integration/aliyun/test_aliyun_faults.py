@@ -38,7 +38,8 @@ def test_killed_provisions_converge_without_duplicates(
 
     Each rerun goes one step further and makes nothing the killed ones made; the last one
     converges with one VPC, vSwitch, SG, key pair, instance and data disk, all tagged (the
-    disk made untagged just before the kill found again); a teardown then leaves nothing.
+    disk made untagged just before the kill found again); a teardown then leaves nothing,
+    also after an up killed right after CreateDisk (its disk found by name and deleted).
     """
     # Each kill is right after the call, before the next step could run; the rerun must not
     # make again what the killed one made.
@@ -73,6 +74,22 @@ def test_killed_provisions_converge_without_duplicates(
     run = workbench.down(workbench_delete_disk=True)
     assert run.rc == 0, run.explain()
     assert_nothing_left(double, workbench)
+    assert all(not items for items in double.state().values()), double.state()
+
+    # Killed once more right after CreateDisk, and taken away instead of run again: the
+    # untagged disk is found by its name (made for the instance) and deleted as asked.
+    double.forget_requests()
+    workbench.kill_at(double, "CreateDisk", "up")
+    [orphan] = data_disks(double)
+    [instance_id] = double.state()["inst"]
+    assert (
+        tags_of(orphan) == {}
+        and orphan["DiskName"] == f"workbench-{workbench.name}-data-{instance_id}"
+    )
+    double.forget_requests()
+    run = workbench.down(workbench_delete_disk=True)
+    assert run.rc == 0, run.explain()
+    assert [c["DiskId"] for c in double.calls("DeleteDisk")] == [orphan["DiskId"]]
     assert all(not items for items in double.state().values()), double.state()
 
 
