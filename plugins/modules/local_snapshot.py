@@ -15,6 +15,11 @@ description:
   - O(state=present) archives a detached disk (C(tar --sparse | zstd)), tests the archive and
     syncs it, and returns only once the snapshot is C(completed). A failure leaves a
     snapshot marked C(failed) that is never restored from and that O(state=pruned) removes.
+  - A snapshot directory that is full or read-only fails the task with the snapshot, the
+    directory and the error named; the partial snapshot is removed (as far as the directory
+    lets it) and the disk is left as it was.
+  - It copies synchronously (its speed is the disk's read speed): there is no pending
+    state to wait on, and a writer that died is reported C(failed).
   - O(state=pruned) deletes the completed snapshots beyond the newest O(keep), and failed ones.
 author:
   - mlbox.workbench developers
@@ -82,11 +87,35 @@ deleted:
   elements: str
 """
 
+import contextlib
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlbox.workbench.plugins.module_utils.local_storage import (
     StorageError,
     Store,
 )
+
+
+def _abandon(store: Store, disk_id: str, error: OSError) -> str:
+    """After an OSError in the snapshot (a full or read-only snapshot directory): remove
+    what this process began, as far as the directory lets it, and say what happened."""
+    try:
+        begun = [s for s in store.snapshots() if s.get("pid") == os.getpid()]
+    except OSError:
+        begun = []
+    for snapshot in begun:
+        with contextlib.suppress(OSError):
+            store.delete_snapshot(snapshot)
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(store.snapshots_dir, snapshot["id"] + ".json.tmp"))
+    ids = ", ".join(s["id"] for s in begun)
+    return (
+        f"snapshot{' ' + ids if ids else ''} of disk {disk_id} failed in {store.snapshots_dir}: "
+        f"{error.strerror or error}{f' ({error.filename})' if error.filename else ''}; "
+        f"disk {disk_id} is kept as it was: free space there (or make it writable) and run "
+        "the teardown again"
+    )
 
 
 def main() -> None:
@@ -121,7 +150,15 @@ def main() -> None:
                 )
             if module.check_mode:
                 module.exit_json(changed=True, snapshot=None)
-            snapshot = store.create_snapshot(disk, params["name"])
+            try:
+                snapshot = store.create_snapshot(disk, params["name"])
+            except OSError as error:
+                module.fail_json(msg=_abandon(store, disk["id"], error))
+            except StorageError as error:
+                module.fail_json(
+                    msg=f"{error}; disk {disk['id']} is kept as it was: fix that and run the "
+                    "teardown again"
+                )
             module.exit_json(changed=True, snapshot=store.normalized_snapshot(snapshot))
         if params["state"] == "absent":
             snapshot = store.snapshot(params["snapshot_id"])
