@@ -10,7 +10,7 @@ carry their own modules), so it needs nothing but Python 3 and util-linux on the
                         "size_gb": 100, "mount_path": "/mnt/ml"}'
 
 It prints one JSON object: on success device, disk, matched_by, blank, fstype, uuid, label,
-mounted_at, seen; on a refusal {"error": "<message for the user>"}.
+mounted_at, seen, mkfs (the filesystem types whose mkfs is installed); on a refusal {"error": "<message for the user>"}.
 
 Rules:
 - The first of device, serial, volume_id that is set selects the disk. When it matches
@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -352,7 +353,14 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         "label": probe.get("LABEL", ""),
         "mounted_at": part.get("mountpoint") or "",
         "seen": [describe(d) for d in flat],
+        "mkfs": mkfs_types(),
     }
+
+
+def mkfs_types() -> list[str]:
+    """The filesystem types the role formats whose mkfs is installed already."""
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    return [fs for fs in ("ext4", "xfs", "btrfs") if shutil.which(f"mkfs.{fs}", path=path)]
 
 
 def read_params(argv: list[str]) -> dict[str, Any]:

@@ -342,3 +342,15 @@ def test_a_refusal_is_printed_as_json_with_exit_zero(capsys, monkeypatch):
 def test_missing_mount_path_is_a_refusal(capsys):
     assert finder.main(["x", '{"serial": "x"}']) == 0
     assert "mount_path is required" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_mkfs_lists_the_installed_tools_only(tmp_path, monkeypatch):
+    """The role installs a mkfs package only when the probe did not find the tool."""
+    if any(Path(d, "mkfs.btrfs").exists() for d in ("/usr/sbin", "/sbin")):
+        pytest.skip("this machine has mkfs.btrfs itself")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert "btrfs" not in finder.mkfs_types()
+    tool = tmp_path / "mkfs.btrfs"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    assert "btrfs" in finder.mkfs_types()
