@@ -16,6 +16,17 @@ description:
   - Also reports whether the controller can run the local provider at all (root, and the
     tools C(podman), C(losetup), C(tar), C(zstd)), so a missing piece is named before
     anything is created.
+  - With O(container) and O(image), also what podman knows of the workbench's container and
+    whether its image exists: one module call for everything the provider looks at first.
+options:
+  container:
+    description: Name of the workbench's container to inspect; empty for none.
+    type: str
+    default: ""
+  image:
+    description: Image whose presence to check; empty for none.
+    type: str
+    default: ""
 author:
   - mlbox.workbench developers
 extends_documentation_fragment:
@@ -59,8 +70,19 @@ missing_tools:
   returned: always
   type: list
   elements: str
+container:
+  description:
+    - C(podman container inspect) of O(container) (as containers.podman.podman_container_info
+      returns it), or an empty dict when there is no such container or none was asked for.
+  returned: always
+  type: dict
+image_exists:
+  description: Whether O(image) exists in podman's store; false when none was asked for.
+  returned: always
+  type: bool
 """
 
+import json
 import os
 import shutil
 
@@ -78,6 +100,8 @@ def main() -> None:
         argument_spec=dict(
             state_dir=dict(type="path", required=True),
             workbench=dict(type="str", required=True),
+            container=dict(type="str", default=""),
+            image=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
@@ -90,13 +114,36 @@ def main() -> None:
         except StorageError as error:
             module.fail_json(msg=str(error))
         snapshots = [store.normalized_snapshot(s) for s in store.snapshots()]
+    container, image_exists = {}, False
+    if "podman" not in missing:
+        container = inspect_container(module, module.params["container"])
+        if module.params["image"]:
+            rc, _, _ = module.run_command(["podman", "image", "exists", module.params["image"]])
+            image_exists = rc == 0
     module.exit_json(
         changed=False,
         disks=disks,
         snapshots=snapshots,
         root=os.geteuid() == 0,
         missing_tools=missing,
+        container=container,
+        image_exists=image_exists,
     )
+
+
+def inspect_container(module: AnsibleModule, name: str) -> dict:
+    """podman's view of the container, {} when it does not exist (or none was named)."""
+    if not name:
+        return {}
+    rc, out, err = module.run_command(["podman", "container", "inspect", name])
+    if rc != 0:
+        if "no such container" in (err + out).lower():
+            return {}
+        module.fail_json(
+            msg=f"podman container inspect {name} failed: {err.strip() or out.strip()}"
+        )
+    found = json.loads(out or "[]")
+    return found[0] if found else {}
 
 
 if __name__ == "__main__":
