@@ -165,7 +165,12 @@ def test_a_failed_or_stuck_snapshot_keeps_the_disk(arm: Arm, workbench: Workbenc
     [done] = [s for s in snapshots.values() if s["id"] != stuck["id"]]
     assert done["properties"]["completionPercent"] == 100
     assert done["properties"]["creationData"]["sourceResourceId"].lower() == disk_id.lower()
-    assert arm.get(group_id(workbench.group)) is None
+    # Nothing else of the workbench: the data group stays for its two snapshots.
+    assert left_of(arm, workbench) == {
+        group_id(workbench.data_group).lower(),
+        done["id"].lower(),
+        stuck["id"].lower(),
+    }
 
 
 def test_killed_provisions_converge_and_unanswered_ssh_names_the_teardown(
