@@ -8,6 +8,7 @@ fail it. See secret_guard.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +104,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     counts = {kind: sum(c["kind"] == kind for c in _cases) for kind in [*KINDS, "other"]}
     lines += ["", "Kinds: " + "; ".join(f"{KINDS.get(k, k)}: {n}" for k, n in counts.items() if n)]
     (REPORT_DIR / f"integration-{'-'.join(suites)}.md").write_text("\n".join(lines) + "\n")
+    # The same cases as data: devtools/reliability_report.py merges every suite's into
+    # test-reports/reliability.md.
+    (REPORT_DIR / f"integration-{'-'.join(suites)}.json").write_text(
+        json.dumps({"suites": suites, "cases": _cases}, indent=1) + "\n"
+    )
