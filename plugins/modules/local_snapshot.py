@@ -18,7 +18,7 @@ description:
   - A snapshot directory that is full or read-only fails the task with the snapshot, the
     directory and the error named; the partial snapshot is removed (as far as the directory
     lets it) and the disk is left as it was.
-  - It copies synchronously (its speed is the disk's read speed): there is no pending
+  - It copies synchronously (as fast as the disk reads), so there is no pending
     state to wait on, and a writer that died is reported C(failed).
   - O(state=pruned) deletes the completed snapshots beyond the newest O(keep), and failed ones.
 author:

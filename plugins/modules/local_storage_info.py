@@ -17,7 +17,7 @@ description:
     tools C(podman), C(losetup), C(tar), C(zstd)), so a missing piece is named before
     anything is created.
   - With O(container) and O(image), also what podman knows of the workbench's container and
-    whether its image exists: one module call for everything the provider looks at first.
+    whether its image exists, so the provider looks at everything in one module call.
 options:
   container:
     description: Name of the workbench's container to inspect; empty for none.
