@@ -371,3 +371,31 @@ def test_workbench_info_refuses_an_empty_tag_filter(ecs, run_module):
     out = run_module(aliyun_workbench_info.main, {"tags": {}})
     assert out.failed and "tags" in out.result["msg"]
     assert ecs.actions() == []
+
+
+def test_workbench_info_finds_an_untagged_disk_named_for_the_instance(ecs, run_module):
+    """A run killed between CreateDisk and its tagging leaves a disk named for the instance
+    but without the tags: disk_name_prefix returns it as untagged_disks, so teardown can tag
+    and handle it; a disk named for another instance, or already tagged, is not among them."""
+    mine = {"Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb"}
+    vpc = ecs.call("CreateVpc", VpcName="workbench-wb", **mine)["VpcId"]
+    vsw = ecs.call(
+        "CreateVSwitch", VpcId=vpc, ZoneId="cn-hangzhou-i", CidrBlock="172.16.1.0/24", **mine
+    )["VSwitchId"]
+    group = ecs.call("CreateSecurityGroup", VpcId=vpc, **mine)["SecurityGroupId"]
+    [inst] = ecs.call(
+        "RunInstances", InstanceType="ecs.g7.large", SecurityGroupId=group, VSwitchId=vsw, **mine
+    )["InstanceIdSets"]["InstanceIdSet"]
+    prefix = "workbench-wb-data-"
+    untagged = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + inst)
+    tagged_one = ecs.call(
+        "CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + inst, **mine
+    )
+    ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + "i-someoneelse")
+
+    args = {"tags": {"mlbox:workbench": "wb"}}
+    found = run_module(aliyun_workbench_info.main, {**args, "disk_name_prefix": prefix}).result
+    assert [d["id"] for d in found["untagged_disks"]] == [untagged["DiskId"]]
+    assert [d["id"] for d in found["disks"]] == [tagged_one["DiskId"]]
+    without = run_module(aliyun_workbench_info.main, args).result
+    assert without["untagged_disks"] == []
