@@ -6,10 +6,15 @@ state directory of the test's own, and the workbench's Jupyter over HTTPS.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,11 +63,15 @@ class Run:
         return [f"{host}: {name}" for host, name, result in self.results() if result.get("changed")]
 
     def failure(self) -> str:
+        def said(result: dict[str, Any]) -> str:
+            return " ".join(str(result.get(key, "")).strip() for key in ("msg", "stderr")).strip()
+
         msgs = [
-            str(result.get("msg", ""))
+            "; ".join([said(result)] + [said(item) for item in result.get("results", [])
+                                        if isinstance(item, dict) and item.get("failed")])
             for _, _, result in self.results()
             if result.get("failed") and not result.get("skipped")
-        ]
+        ]  # fmt: skip
         return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
 
     def explain(self) -> str:
@@ -72,13 +81,16 @@ class Run:
 def run_playbook(
     playbook: str, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 1200
 ) -> Run:
+    return run_command(
+        ["ansible-playbook", "-e", json.dumps(extra_vars), str(PLAYBOOKS / playbook)], env, timeout
+    )
+
+
+def run_command(args: list[str], env: dict[str, str], timeout: int = 1200) -> Run:
+    """An ansible-playbook command line as a user would type it, from the repository root."""
+    assert args[0] == "ansible-playbook", args
     result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-e",
-            json.dumps(extra_vars),
-            str(PLAYBOOKS / playbook),
-        ],
+        [str(Path(sys.executable).parent / "ansible-playbook"), *args[1:]],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -94,6 +106,60 @@ def run_playbook(
         except json.JSONDecodeError:
             report = {}
     return Run(result.returncode, result.stdout, result.stderr, report)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below pid, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def killed_when(
+    playbook: str,
+    extra_vars: dict[str, Any],
+    env: dict[str, str],
+    moment: Callable[[], bool],
+    timeout: float = 300,
+) -> None:
+    """Run a playbook and SIGKILL its whole process tree as soon as moment() is true.
+
+    Ansible's workers and Mitogen's multiplexer call setsid, so the process group is not all
+    of it: the tree is frozen until no new process shows up in it, then killed, so that no
+    worker goes on by itself. Daemons the run started (podman's conmon) are not in the tree
+    and live on, as an instance would.
+    """
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
+         str(PLAYBOOKS / playbook)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while not moment():
+            assert process.poll() is None, f"{playbook} ended (rc {process.returncode}) first"
+            assert time.monotonic() < deadline, f"{playbook}: not there within {timeout} s"
+            time.sleep(0.05)
+    finally:
+        frozen: list[int] = []
+        while new := [p for p in [process.pid, *descendants(process.pid)] if p not in frozen]:
+            for pid in new:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            frozen += new
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def sh(*argv: str) -> str:
@@ -121,6 +187,9 @@ class Workbench:
 
     def provision(self, env: dict[str, str] | None = None, **extra: Any) -> Run:
         return run_playbook("provision.yml", {**self.base_vars, **extra}, env or self.env)
+
+    def provision_killed_when(self, moment: Callable[[], bool], **extra: Any) -> None:
+        killed_when("provision.yml", {**self.base_vars, **extra}, self.env, moment)
 
     def teardown(self, **extra: Any) -> Run:
         return run_playbook("teardown.yml", {**self.base_vars, **extra}, self.env)
