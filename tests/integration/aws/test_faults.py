@@ -18,29 +18,10 @@ from pathlib import Path
 
 import pytest
 from aws_helpers import DRIVER, ROOT, Moto, Workbench
+from process_tree import descendants
 from test_lifecycle import TAG, assert_access_rules, assert_nothing_left, assert_up, tagged, tags
 
 pytestmark = pytest.mark.aws
-
-
-def descendants(pid: int) -> list[int]:
-    """pid's children, grandchildren ...: Mitogen's connection multiplexer calls setsid, so
-    killing the process group alone leaves it behind."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def killed_at(moto: Moto, workbench: Workbench, entry: str, action: str, **extra: object) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from azure_helpers import DRIVER, LOCATION, ROOT, Arm, Workbench, group_id, run_playbook
+from process_tree import descendants
 from test_lifecycle import (
     DISKS,
     SNAPSHOTS,
@@ -41,26 +42,6 @@ NICS = "Microsoft.Network/networkInterfaces"
 IPS = "Microsoft.Network/publicIPAddresses"
 VNETS = "Microsoft.Network/virtualNetworks"
 TEARDOWN = {"workbench_snapshot_on_delete": True, "workbench_delete_disk": True}
-
-
-def descendants(pid: int) -> list[int]:
-    """pid's children, grandchildren ...: Mitogen's connection multiplexer calls setsid, so
-    killing the process group alone leaves it behind."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def accepted_puts(arm: Arm, kind: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from process_tree import descendants
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOKS = ROOT / "playbooks"
@@ -106,21 +107,6 @@ def run_command(args: list[str], env: dict[str, str], timeout: int = 1200) -> Ru
         except json.JSONDecodeError:
             report = {}
     return Run(result.returncode, result.stdout, result.stderr, report)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below pid, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def killed_when(
