@@ -11,7 +11,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 ROLES := tools git_keys data_disk libs jupyter
 # Provider lifecycle suites: tests/integration/<cloud>/ (local on podman, the rest on doubles).
 CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
-PYTHON_SOURCES := plugins scripts tests devtools bench
+PYTHON_SOURCES := plugins roles scripts tests devtools bench
 
 .PHONY: help setup demo demo-delete test test-podman test-doubles test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
 	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean

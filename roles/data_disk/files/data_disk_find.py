@@ -10,7 +10,8 @@ carry their own modules), so it needs nothing but Python 3 and util-linux on the
                         "size_gb": 100, "mount_path": "/mnt/ml"}'
 
 It prints one JSON object: on success device, disk, matched_by, blank, fstype, uuid, label,
-mounted_at, seen, mkfs (the filesystem types whose mkfs is installed); on a refusal {"error": "<message for the user>"}.
+mounted_at, seen, mkfs (the filesystem types whose mkfs is installed); on a refusal
+{"error": "<message for the user>"}.
 
 Rules:
 - The first of device, serial, volume_id that is set selects the disk. When it matches

@@ -16,8 +16,7 @@ the GPU detection at a fake tree.
 It prints one JSON object:
 - python: the version of the interpreter running this script (the one the role uses);
 - missing: what the role needs from the OS but does not find: "ensurepip" (venv with pip,
-  python3-venv on Debian), "packaging" (for ansible.builtin.pip), "setfacl" (for Ansible
-  to become the unprivileged user);
+  python3-venv on Debian), "setfacl" (for Ansible to become the unprivileged user);
 - user: {exists, uid, gid, home} of the notebook user;
 - gpu: {present, forced, evidence}: an NVIDIA GPU is present when the driver is loaded
   (/proc/driver/nvidia/version), a /dev/nvidiaN node exists, or a PCI function has vendor
@@ -154,15 +153,44 @@ def run_venv_python(venv: str, run_as: tuple[int, int] | None = None) -> dict[st
     return json.loads(result.stdout)
 
 
+def _release(version: str) -> tuple[int, ...] | None:
+    """1.2.3 -> (1, 2, 3); None for anything but a plain release (pre-releases, local tags)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version.strip()):
+        return None
+    parts = [int(p) for p in version.strip().split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+COMPARE = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+}  # fmt: skip
+
+
 def satisfies(version: str, specifier: str) -> bool:
-    """Whether version is accepted by a PEP 440 specifier; False when either cannot be read."""
+    """Whether version is accepted by a PEP 440 specifier; False when either cannot be read.
+
+    With the packaging library (when the host has it) in full; without it, plain releases
+    against comma-separated >=, <=, ==, !=, > and < clauses, which is what libs_uv_version
+    takes. Anything else is False: the role then installs uv again, which is safe.
+    """
     if not version:
         return False
     try:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
         from packaging.version import InvalidVersion, Version
     except ImportError:
-        return False
+        have = _release(version)
+        if have is None:
+            return False
+        for clause in filter(None, (c.strip() for c in specifier.split(","))):
+            match = re.fullmatch(r"(>=|<=|==|!=|>|<)\s*(.+)", clause)
+            want = _release(match.group(2)) if match else None
+            if want is None or not COMPARE[match.group(1)](have, want):
+                return False
+        return True
     try:
         return Version(version) in SpecifierSet(specifier)
     except (InvalidSpecifier, InvalidVersion):
@@ -244,9 +272,8 @@ def clashing(installed: list[str], gpu: bool, cpu_variants: dict[str, str]) -> l
 def missing_prerequisites() -> list[str]:
     """What the role needs from the OS packages and this host does not have."""
     missing = []
-    for module in ("ensurepip", "packaging"):
-        if importlib.util.find_spec(module) is None:
-            missing.append(module)
+    if importlib.util.find_spec("ensurepip") is None:
+        missing.append("ensurepip")
     if shutil.which("setfacl", path=os.environ.get("PATH", "") + ":/usr/bin:/bin") is None:
         missing.append("setfacl")
     return missing

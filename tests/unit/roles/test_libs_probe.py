@@ -352,3 +352,19 @@ def test_as_root_the_environment_python_runs_as_the_notebook_user(venv: Path) ->
     assert code == 0, out
     assert out["venv"]["usable"] is False
     assert "does not run" in out["venv"]["reason"], out["venv"]
+
+
+@pytest.mark.parametrize(
+    ("version", "specifier", "ok"),
+    [("0.11.3", ">=0.11", True), ("0.10.9", ">=0.11", False), ("0.11", "==0.11.0", True),
+     ("0.11.3", ">=0.11,<0.12", True), ("0.12.0", ">=0.11, <0.12", False),
+     ("0.11.3", "!=0.11.3", False), ("0.11.3rc1", ">=0.11", False), ("0.11.3", "~=0.11", False),
+     ("", ">=0.11", False), ("1.0", "", True)],
+)  # fmt: skip
+def test_without_the_packaging_library_plain_specifiers_are_still_read(
+    monkeypatch: pytest.MonkeyPatch, version: str, specifier: str, ok: bool
+) -> None:
+    """A host without python3-packaging: what libs_uv_version takes, no new OS package."""
+    for name in ("packaging", "packaging.specifiers", "packaging.version"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert probe.satisfies(version, specifier) is ok
