@@ -8,7 +8,7 @@ export PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/
 APT_PACKAGES=(git tmux htop curl wget unzip zip rsync less vim-tiny jq build-essential
   python3-venv ca-certificates openssl openssh-client sudo acl locales)
 # What playbooks/configure.yml installs first (tools_packages_first), the rest overlapping.
-APT_FIRST=(sudo acl python3-venv openssl)
+APT_FIRST=(sudo python3-venv openssl)
 # What the libs and jupyter roles install on a host without a GPU (xgboost-cpu there too).
 # rfc3987 as the jupyter role adds it (it spares the server ~3 s of imports at each start).
 PY_PACKAGES=(numpy pandas scipy scikit-learn matplotlib xgboost-cpu 'notebook>=7'
