@@ -7,19 +7,14 @@ Nothing here can reach Alibaba Cloud: every run gets HTTP_PROXY pointing at the 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from playbook_run import Run, killed_when, playbook_args, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 DOUBLE = ROOT / "tests" / "doubles" / "aliyun_ecs.py"
@@ -167,101 +162,6 @@ def decoys(double: Double, name: str = "someone-else") -> dict[str, str]:
     }
 
 
-# The playbook-run reader of tests/integration/aws/aws_helpers.py (that module needs boto3).
-@dataclass
-class Run:
-    """One ansible-playbook run, read from the ansible.posix.json callback."""
-
-    rc: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return self.report.get("stats", {}).get("localhost", {})
-
-    @property
-    def changed(self) -> int:
-        return int(self.stats.get("changed", -1))
-
-    def results(self) -> list[tuple[str, dict[str, Any]]]:
-        out = []
-        for play in self.report.get("plays", []):
-            for task in play.get("tasks", []):
-                for result in task.get("hosts", {}).values():
-                    out.append((task["task"]["name"], result))
-        return out
-
-    def fact(self, name: str) -> Any:
-        """The last value a task set for this fact."""
-        value = None
-        for _, result in self.results():
-            facts = result.get("ansible_facts", {})
-            if name in facts:
-                value = facts[name]
-        return value
-
-    def changed_tasks(self) -> list[str]:
-        return [name for name, result in self.results() if result.get("changed")]
-
-    def failure(self) -> str:
-        msgs = [
-            str(result.get("msg", "")) + str(result.get("module_stderr", ""))[-2000:]
-            for _, result in self.results()
-            if result.get("failed") and not result.get("skipped")
-        ]
-        return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
-
-    def explain(self) -> str:
-        return f"rc={self.rc}\n{self.failure()}\nstderr: {self.stderr[-2000:]}"
-
-
-def run_playbook(
-    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 600
-) -> Run:
-    args = ["ansible-playbook", "-e", json.dumps(extra_vars), str(playbook)]
-    return run_command(args, env, timeout)
-
-
-def run_command(args: list[str], env: dict[str, str], timeout: int = 600) -> Run:
-    """An ansible-playbook command line as a user would type it, from the repository root."""
-    assert args[0] == "ansible-playbook", args
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), *args[1:]],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    # ansible.cfg's profile_tasks writes around the JSON document; take the document alone.
-    report: dict[str, Any] = {}
-    match = re.search(r"^\{$", result.stdout, flags=re.MULTILINE)
-    if match:
-        try:
-            report, _ = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
-        except json.JSONDecodeError:
-            report = {}
-    return Run(result.returncode, result.stdout, result.stderr, report)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below pid, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 DRIVER = Path(__file__).resolve().parent / "driver.yml"
 ALLOWED_CIDR = "203.0.113.7/32"
 
@@ -291,32 +191,7 @@ class Workbench:
     def kill_at(self, double: Double, action: str, entry: str, **extra: Any) -> None:
         """Start an entry point, SIGKILL it (and its modules) once the double sees action."""
         extra_vars = {**self.base_vars, "cloud_aliyun_entry": entry, **extra}
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
-             str(DRIVER)],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 300
-            while action not in double.actions():
-                assert process.poll() is None, f"{entry} ended before {action}"
-                assert time.monotonic() < deadline, f"no {action} within 300 s"
-                time.sleep(0.2)
-        finally:
-            # Ansible's workers call setsid(), so the process group is not all of it: kill
-            # the whole tree, or a worker would go on and finish the teardown by itself.
-            # Freeze the tree until no new process shows up in it, then kill it all.
-            frozen: list[int] = []
-            while new := [p for p in [process.pid, *descendants(process.pid)] if p not in frozen]:
-                for pid in new:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGSTOP)
-                frozen += new
-            for pid in frozen:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            process.wait(timeout=30)
+        killed_when(playbook_args(DRIVER, extra_vars), self.env, lambda: action in double.actions())
 
     def down(self, **extra: Any) -> Run:
         return self.run("down", **extra)

@@ -15,7 +15,8 @@ import shlex
 from typing import Any
 
 import pytest
-from aliyun_helpers import Double, Workbench, run_command, tags_of
+from aliyun_helpers import Double, Workbench, tags_of
+from playbook_run import run_command
 from test_aliyun_lifecycle import BOUND, assert_network, assert_nothing_left, assert_up
 
 pytestmark = pytest.mark.aliyun

@@ -11,11 +11,11 @@ import re
 import subprocess
 import sys
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from playbook_run import Run, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 MOTO_SERVER = ROOT / "tests" / "doubles" / "moto_server.py"
@@ -106,83 +106,6 @@ class Moto:
                 if s["State"] in ("open", "active")
             },
         }
-
-
-@dataclass
-class Run:
-    """One ansible-playbook run, read from the ansible.posix.json callback."""
-
-    rc: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return self.report.get("stats", {}).get("localhost", {})
-
-    @property
-    def changed(self) -> int:
-        return int(self.stats.get("changed", -1))
-
-    def results(self) -> list[tuple[str, dict[str, Any]]]:
-        out = []
-        for play in self.report.get("plays", []):
-            for task in play.get("tasks", []):
-                for result in task.get("hosts", {}).values():
-                    out.append((task["task"]["name"], result))
-        return out
-
-    def fact(self, name: str) -> Any:
-        """The last value a task set for this fact."""
-        value = None
-        for _, result in self.results():
-            facts = result.get("ansible_facts", {})
-            if name in facts:
-                value = facts[name]
-        return value
-
-    def changed_tasks(self) -> list[str]:
-        return [name for name, result in self.results() if result.get("changed")]
-
-    def failure(self) -> str:
-        msgs = [
-            str(result.get("msg", ""))
-            for _, result in self.results()
-            if result.get("failed") and not result.get("skipped")
-        ]
-        return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
-
-    def explain(self) -> str:
-        return f"rc={self.rc}\n{self.failure()}\nstderr: {self.stderr[-2000:]}"
-
-
-def run_playbook(
-    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 600
-) -> Run:
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-e",
-            json.dumps(extra_vars),
-            str(playbook),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    # ansible.cfg's profile_tasks writes around the JSON document; take the document alone.
-    report: dict[str, Any] = {}
-    match = re.search(r"^\{$", result.stdout, flags=re.MULTILINE)
-    if match:
-        try:
-            report, _ = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
-        except json.JSONDecodeError:
-            report = {}
-    return Run(result.returncode, result.stdout, result.stderr, report)
 
 
 DRIVER = Path(__file__).resolve().parent / "driver.yml"

@@ -7,18 +7,9 @@ nothing after it. The next run must converge on what exists, with no duplicates.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from aws_helpers import DRIVER, ROOT, Moto, Workbench
-from process_tree import descendants
+from aws_helpers import DRIVER, Moto, Workbench
+from playbook_run import killed_when, playbook_args
 from test_lifecycle import TAG, assert_access_rules, assert_nothing_left, assert_up, tagged, tags
 
 pytestmark = pytest.mark.aws
@@ -28,29 +19,8 @@ def killed_at(moto: Moto, workbench: Workbench, entry: str, action: str, **extra
     """Run one entry point and kill it right after moto received `action`."""
     moto.forget_requests()
     extra_vars = {**workbench.base_vars, "cloud_aws_entry": entry, **extra}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
-         str(DRIVER)],
-        cwd=ROOT, env=workbench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    try:
-        while action not in moto.actions():
-            if process.poll() is not None:
-                pytest.fail(f"{entry} ended (rc {process.returncode}) before {action}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{entry} never sent {action}: {moto.actions()}")
-            time.sleep(0.05)
-        time.sleep(0.3)
-    finally:
-        if process.poll() is None:
-            tree = descendants(process.pid)
-            os.killpg(process.pid, signal.SIGKILL)
-            for pid in tree:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        process.wait()
+    args = playbook_args(DRIVER, extra_vars)
+    killed_when(args, workbench.env, lambda: action in moto.actions(), settle=0.3)
 
 
 def data_disks(moto: Moto, name: str) -> list[dict]:

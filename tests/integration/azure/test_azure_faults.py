@@ -10,20 +10,13 @@ duplicates.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure_helpers import DRIVER, LOCATION, ROOT, Arm, Workbench, group_id, run_playbook
-from process_tree import descendants
+from playbook_run import killed_when, playbook_args
 from test_lifecycle import (
     DISKS,
     SNAPSHOTS,
@@ -62,30 +55,8 @@ def killed_at(arm: Arm, workbench: Workbench, entry: str, kind: str, **extra: An
     of a resource of `kind`."""
     arm.forget_requests()
     extra_vars = {**workbench.base_vars, "cloud_azure_entry": entry, **extra}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
-         str(DRIVER)],
-        cwd=ROOT, env=workbench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    try:
-        while not accepted_puts(arm, kind):
-            if process.poll() is not None:
-                pytest.fail(f"{entry} ended (rc {process.returncode}) before a PUT of {kind}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{entry} never sent a PUT of {kind}: {arm.mutations()}")
-            time.sleep(0.1)
-        time.sleep(0.3)
-    finally:
-        if process.poll() is None:
-            tree = descendants(process.pid)
-            os.killpg(process.pid, signal.SIGKILL)
-            for pid in tree:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        process.wait()
-    assert process.returncode == -signal.SIGKILL, f"{entry} ended by itself before the kill"
+    args = playbook_args(DRIVER, extra_vars)
+    killed_when(args, workbench.env, lambda: bool(accepted_puts(arm, kind)), settle=0.3)
 
 
 def data_disks(arm: Arm, workbench: Workbench) -> list[dict[str, Any]]:

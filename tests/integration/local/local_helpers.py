@@ -6,146 +6,19 @@ state directory of the test's own, and the workbench's Jupyter over HTTPS.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-from process_tree import descendants
+from playbook_run import Run, killed_when, playbook_args, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOKS = ROOT / "playbooks"
 PASSWORD = "correct-horse-battery-9"
 TIMEOUT = 30
-
-
-@dataclass
-class Run:
-    """One ansible-playbook run, read from the ansible.posix.json callback."""
-
-    rc: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any] = field(default_factory=dict)
-
-    def stats(self) -> dict[str, dict[str, int]]:
-        return self.report.get("stats", {})
-
-    @property
-    def changed(self) -> int:
-        """Changed tasks over every host of the run (localhost and the instance)."""
-        return sum(int(s.get("changed", 0)) for s in self.stats().values())
-
-    def results(self) -> list[tuple[str, str, dict[str, Any]]]:
-        out = []
-        for play in self.report.get("plays", []):
-            for task in play.get("tasks", []):
-                for host, result in task.get("hosts", {}).items():
-                    out.append((host, task["task"]["name"], result))
-        return out
-
-    def fact(self, name: str) -> Any:
-        value = None
-        for _, _, result in self.results():
-            if name in result.get("ansible_facts", {}):
-                value = result["ansible_facts"][name]
-        return value
-
-    def changed_tasks(self) -> list[str]:
-        return [f"{host}: {name}" for host, name, result in self.results() if result.get("changed")]
-
-    def failure(self) -> str:
-        def said(result: dict[str, Any]) -> str:
-            return " ".join(str(result.get(key, "")).strip() for key in ("msg", "stderr")).strip()
-
-        msgs = [
-            "; ".join([said(result)] + [said(item) for item in result.get("results", [])
-                                        if isinstance(item, dict) and item.get("failed")])
-            for _, _, result in self.results()
-            if result.get("failed") and not result.get("skipped")
-        ]  # fmt: skip
-        return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
-
-    def explain(self) -> str:
-        return f"rc={self.rc}\n{self.failure()}\nstderr: {self.stderr[-2000:]}"
-
-
-def run_playbook(
-    playbook: str, extra_vars: dict[str, Any], env: dict[str, str], timeout: int = 1200
-) -> Run:
-    return run_command(
-        ["ansible-playbook", "-e", json.dumps(extra_vars), str(PLAYBOOKS / playbook)], env, timeout
-    )
-
-
-def run_command(args: list[str], env: dict[str, str], timeout: int = 1200) -> Run:
-    """An ansible-playbook command line as a user would type it, from the repository root."""
-    assert args[0] == "ansible-playbook", args
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), *args[1:]],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    report: dict[str, Any] = {}
-    match = re.search(r"^\{$", result.stdout, flags=re.MULTILINE)
-    if match:
-        try:
-            report, _ = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
-        except json.JSONDecodeError:
-            report = {}
-    return Run(result.returncode, result.stdout, result.stderr, report)
-
-
-def killed_when(
-    playbook: str,
-    extra_vars: dict[str, Any],
-    env: dict[str, str],
-    moment: Callable[[], bool],
-    timeout: float = 300,
-) -> None:
-    """Run a playbook and SIGKILL its whole process tree as soon as moment() is true.
-
-    Ansible's workers and Mitogen's multiplexer call setsid, so the process group is not all
-    of it: the tree is frozen until no new process shows up in it, then killed, so that no
-    worker goes on by itself. Daemons the run started (podman's conmon) are not in the tree
-    and live on, as an instance would.
-    """
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-e", json.dumps(extra_vars),
-         str(PLAYBOOKS / playbook)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + timeout
-        while not moment():
-            assert process.poll() is None, f"{playbook} ended (rc {process.returncode}) first"
-            assert time.monotonic() < deadline, f"{playbook}: not there within {timeout} s"
-            time.sleep(0.05)
-    finally:
-        frozen: list[int] = []
-        while new := [p for p in [process.pid, *descendants(process.pid)] if p not in frozen]:
-            for pid in new:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGSTOP)
-            frozen += new
-        for pid in frozen:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(timeout=30)
 
 
 def sh(*argv: str) -> str:
@@ -172,16 +45,20 @@ class Workbench:
         }
 
     def provision(self, env: dict[str, str] | None = None, **extra: Any) -> Run:
-        return run_playbook("provision.yml", {**self.base_vars, **extra}, env or self.env)
+        return self.run("provision.yml", env, **extra)
+
+    def run(self, playbook: str, env: dict[str, str] | None = None, **extra: Any) -> Run:
+        return run_playbook(PLAYBOOKS / playbook, {**self.base_vars, **extra}, env or self.env)
 
     def provision_killed_when(self, moment: Callable[[], bool], **extra: Any) -> None:
-        killed_when("provision.yml", {**self.base_vars, **extra}, self.env, moment)
+        args = playbook_args(PLAYBOOKS / "provision.yml", {**self.base_vars, **extra})
+        killed_when(args, self.env, moment)
 
     def teardown(self, **extra: Any) -> Run:
-        return run_playbook("teardown.yml", {**self.base_vars, **extra}, self.env)
+        return self.run("teardown.yml", **extra)
 
     def disks(self, **extra: Any) -> Run:
-        return run_playbook("disks.yml", {**self.base_vars, **extra}, self.env)
+        return self.run("disks.yml", **extra)
 
     @property
     def container(self) -> str:

@@ -19,7 +19,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from local_helpers import Workbench, inventory, run_command, sh
+from local_helpers import Workbench, inventory, sh
+from playbook_run import run_command
 
 FAST = {"workbench_configure": False}
 TEARDOWN = {"workbench_snapshot_on_delete": True, "workbench_delete_disk": True}
