@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+import yaml
+from conftest import REPO
 from mlbox_cli.progress import (
+    NOTEBOOK_READY_TASK,
     PROVISION_PHASES,
     TEARDOWN_PHASES,
     Output,
@@ -97,6 +100,36 @@ def test_validate_files_are_a_phase_even_for_probes() -> None:
         "task_path": "/c/roles/cloud_aws/tasks/validate_launch.yml:12",
     }
     assert phase_for(data, PROVISION_PHASES) == "checking the inputs"
+
+
+def test_the_notebook_is_announced_as_soon_as_it_answers() -> None:
+    # configure.yml says so after the jupyter role, before the tools' wait and git_keys.
+    [play] = yaml.safe_load((REPO / "playbooks" / "configure.yml").read_text())
+    names = [task["name"] for task in play["tasks"]]
+    jupyter = next(i for i, t in enumerate(play["tasks"]) if "jupyter" in str(t))
+    assert names.index(NOTEBOOK_READY_TASK) == jupyter + 1
+    assert names.index(NOTEBOOK_READY_TASK) < len(names) - 2
+
+    stream = io.StringIO()
+    output = Output(stream)
+    events = RunEvents("provision", output=output)
+    url_line = "Notebook answers at https://192.0.2.9:8888/ (the everyday tools ... follow)"
+    for task, role, msg in (
+        ("Serve it", "mlbox.workbench.jupyter", None),
+        (NOTEBOOK_READY_TASK, "", url_line),
+        ("Wait for the everyday packages", "mlbox.workbench.tools", None),
+        ("Generate the key", "mlbox.workbench.git_keys", None),
+    ):
+        data = {"task": task, "role": role, "task_action": "ansible.builtin.debug"}
+        events.handle({"event": "playbook_on_task_start", "event_data": data})
+        events.handle({"event": "runner_on_ok", "event_data": {**data, "res": {"msg": msg}}})
+    phase, ok = output.marks["phase"], output.marks["ok"]
+    assert stream.getvalue().splitlines() == [
+        f"{phase} configure: Jupyter over HTTPS",
+        f"{ok} {url_line}",
+        f"{phase} configure: tools and the notebook user",
+        f"{phase} configure: GitHub key",
+    ]
 
 
 def test_facts_and_failures_are_collected() -> None:
