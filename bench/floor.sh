@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The physical floor: the installers the roles use, as the roles use them, with no Ansible:
 # one apt transaction (dpkg --force-unsafe-io) for what the Python side needs first, the rest
-# in the background while a venv (made without pip) gets uv from the OS's pip wheel and uv
-# installs the packages and pip; then start.
+# in the background (niced, as the tools role does) while a venv (made without pip) gets uv
+# from the OS's pip wheel and uv installs the packages and pip; then start.
 source /root/bench-common.sh
 UNSAFE=(-o Dpkg::Options::=--force-unsafe-io)
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${UNSAFE[@]}" "${APT_FIRST[@]}" >/dev/null
-apt-get install -y -qq --no-install-recommends "${UNSAFE[@]}" "${APT_PACKAGES[@]}" >/dev/null &
+nice -n 10 apt-get install -y -qq --no-install-recommends "${UNSAFE[@]}" "${APT_PACKAGES[@]}" >/dev/null &
 apt_job=$!
 python3 -m venv --without-pip "$VENV"
 pip_wheels=(/usr/share/python-wheels/pip-*.whl)
