@@ -24,6 +24,12 @@ def test_lifecycle_new_snapshot_existing_restore_delete(workbench: Workbench) ->
     first_disk = instance["disk_id"]
     assert instance["disk_device_hint"]["device"].startswith("/dev/loop")
     Notebook(workbench.notebook_port).write("keep.txt", NOTE)
+    # Announced with its address as soon as it answered, before the tools' wait and git_keys.
+    names = [name for _, name, _ in up.results()]
+    [said] = [r["msg"] for _, name, r in up.results() if name == "Say that the notebook answers"]
+    assert said.startswith(f"Notebook answers at https://127.0.0.1:{workbench.notebook_port}/")
+    first_git_keys = next(i for i, name in enumerate(names) if "git_keys :" in name)
+    assert names.index("Say that the notebook answers") < first_git_keys
     mounted = sh("podman", "exec", workbench.container, "findmnt", "-n", "-o", "SOURCE", "/mnt/ml")
     assert mounted.strip() == instance["disk_device_hint"]["device"]
     # The local "security group": exactly SSH and the notebook, on 127.0.0.1 only.
