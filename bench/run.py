@@ -106,9 +106,9 @@ class LoginWatch:
             self._stop.wait(0.25)
 
     def finish(self) -> tuple[float, float]:
-        """(first answer, end of the run verified by a login): seconds since the start."""
+        """(first answer, end of the run verified by a login): seconds since the start.
+        The caller stops the watch, also when the run failed."""
         done = wait_for_login(self.port, self.password, self.started)
-        self.stop()
         return (self.first if self.first is not None else done), done
 
     def stop(self) -> None:
