@@ -12,10 +12,14 @@ mirror=${MLBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/mlbox
 packages=python3,python3-apt,python3-venv,ca-certificates,sudo,systemd,systemd-sysv,dbus,iproute2,openssh-server,udev,e2fsprogs,util-linux
 
-if [[ -z ${MLBOX_IMAGE_REBUILD:-} ]] && podman image exists "$image"; then
+# The image carries the hash of this script: an image built by an older recipe is rebuilt.
+recipe=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
+if [[ -z ${MLBOX_IMAGE_REBUILD:-} ]] && podman image exists "$image" &&
+  [[ $(podman image inspect --format '{{ index .Labels "mlbox.recipe" }}' "$image") == "$recipe" ]]; then
   echo "image $image: present"
   exit 0
 fi
+old=$(podman image inspect --format '{{ .Id }}' "$image" 2>/dev/null || true)
 for tool in podman debootstrap; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing: apt-get install podman runc debootstrap" >&2; exit 2; }
 done
@@ -46,18 +50,24 @@ ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/ssh-keygen -A
+ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
 
 [Install]
 WantedBy=multi-user.target
 UNIT
 chroot "$rootfs" systemctl enable ssh-keygen.service ssh.service >/dev/null 2>&1
+# One host key, ed25519 (what the workbench pins): ssh-keygen -A would also make an RSA key,
+# about a second of every first boot on this machine, for a key nobody checks.
+echo "HostKey /etc/ssh/ssh_host_ed25519_key" >"$rootfs/etc/ssh/sshd_config.d/mlbox-host-key.conf"
 # Units that cannot work inside a container only slow the boot down.
 for unit in systemd-udevd.service systemd-udev-trigger.service getty@tty1.service \
-  systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do
+  systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer \
+  e2scrub_reap.service; do
   chroot "$rootfs" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 
 tar -C "$rootfs" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' \
-  --change 'STOPSIGNAL SIGRTMIN+3' - "$image" >/dev/null
+  --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL mlbox.recipe=$recipe" - "$image" >/dev/null
+# The image of the older recipe goes unless a container still runs from it.
+if [[ -n $old ]]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
 echo "image $image: built"
