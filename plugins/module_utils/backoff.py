@@ -15,6 +15,13 @@ from typing import Any, Callable
 
 BACKOFF = 1.5
 
+# The argument spec of the options in doc_fragments/backoff.py.
+BACKOFF_ARGS: dict[str, dict[str, Any]] = {
+    "timeout": {"type": "float", "default": 60},
+    "first_delay": {"type": "float", "default": 0.1},
+    "max_delay": {"type": "float", "default": 1.0},
+}
+
 
 def pauses(first: float, most: float) -> Iterator[float]:
     """first, first*1.5, ... capped at most: the pauses between tries."""

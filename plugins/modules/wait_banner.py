@@ -34,22 +34,12 @@ options:
     description: A regular expression the banner must match.
     type: str
     default: "^SSH-"
-  timeout:
-    description: Seconds to keep trying, in all.
-    type: float
-    default: 60
-  first_delay:
-    description: Seconds before the first retry.
-    type: float
-    default: 0.1
-  max_delay:
-    description: The longest pause between two tries, in seconds.
-    type: float
-    default: 1.0
   connect_timeout:
     description: Seconds one connection and its banner may take.
     type: float
     default: 5
+extends_documentation_fragment:
+  - mlbox.workbench.backoff
 attributes:
   check_mode:
     support: full
@@ -95,6 +85,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlbox.workbench.plugins.module_utils.backoff import (
+    BACKOFF_ARGS,
     check_seconds,
     poll,
 )
@@ -125,9 +116,7 @@ def main() -> None:
             "host": {"type": "str", "default": "127.0.0.1"},
             "port": {"type": "int", "required": True},
             "search_regex": {"type": "str", "default": "^SSH-"},
-            "timeout": {"type": "float", "default": 60},
-            "first_delay": {"type": "float", "default": 0.1},
-            "max_delay": {"type": "float", "default": 1.0},
+            **BACKOFF_ARGS,
             "connect_timeout": {"type": "float", "default": 5},
         },
         supports_check_mode=True,

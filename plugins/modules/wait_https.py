@@ -34,22 +34,12 @@ options:
       - Verify the server's TLS certificate. Off for a self-signed certificate on the same host.
     type: bool
     default: true
-  timeout:
-    description: Seconds to keep trying, in all.
-    type: float
-    default: 60
-  first_delay:
-    description: Seconds before the first retry.
-    type: float
-    default: 0.1
-  max_delay:
-    description: The longest pause between two tries, in seconds.
-    type: float
-    default: 1.0
   request_timeout:
     description: Seconds one request may take.
     type: float
     default: 5
+extends_documentation_fragment:
+  - mlbox.workbench.backoff
 attributes:
   check_mode:
     support: full
@@ -96,6 +86,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.urls import open_url
 from ansible_collections.mlbox.workbench.plugins.module_utils.backoff import (
+    BACKOFF_ARGS,
     check_seconds,
     poll,
 )
@@ -126,9 +117,7 @@ def main() -> None:
             "url": {"type": "str", "required": True},
             "status_code": {"type": "list", "elements": "int", "default": [200]},
             "validate_certs": {"type": "bool", "default": True},
-            "timeout": {"type": "float", "default": 60},
-            "first_delay": {"type": "float", "default": 0.1},
-            "max_delay": {"type": "float", "default": 1.0},
+            **BACKOFF_ARGS,
             "request_timeout": {"type": "float", "default": 5},
         },
         supports_check_mode=True,
