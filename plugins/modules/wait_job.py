@@ -17,8 +17,9 @@ description:
     for every retry, the first retry comes after O(first_delay) seconds and each later one
     after 1.5 times the previous pause, capped at O(max_delay), in one module call; a job
     that ends is seen within O(max_delay) seconds.
-  - Fails as the job failed (its C(failed), with its message, return code and output), when the status
-    file does not exist (the job was never started on this host, or its file was removed),
+  - Fails as the job failed (its C(failed), with its message, return code and output),
+    when the status file does not exist (the job never started on this host, or its file
+    was removed),
     and after O(timeout) seconds while the job still runs (the job itself is left running).
   - Reads the same status files as M(ansible.builtin.async_status), with or without Mitogen.
 author:
@@ -96,6 +97,7 @@ elapsed:
   sample: 21.4
 """
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -185,10 +187,8 @@ def main() -> None:
     # The job's module arguments stay out: the job's task may have hidden them (no_log).
     job = {k: v for k, v in result["value"].items() if k != "invocation"}
     if p["cleanup"] and not module.check_mode:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
     top = {key: job[key] for key in ("rc", "stdout", "stderr") if key in job}
     if job.get("failed"):
         module.fail_json(

@@ -91,7 +91,9 @@ def test_failed_job_fails_with_its_message_and_output(tmp_path, capsys):
 def test_job_killed_by_its_time_limit_fails(tmp_path, capsys):
     # What ansible's async_wrapper and Mitogen write when the job's own timeout ends it.
     (tmp_path / "j1").write_text(
-        json.dumps({"failed": 1, "finished": 1, "msg": "Job reached maximum time limit of 5 seconds."})
+        json.dumps(
+            {"failed": 1, "finished": 1, "msg": "Job reached maximum time limit of 5 seconds."}
+        )
     )
     result = run_module({"jid": "j1", "async_dir": str(tmp_path)}, capsys)
     assert result["failed"] is True
