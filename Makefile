@@ -12,9 +12,13 @@ ROLES := tools git_keys data_disk libs jupyter
 # Provider lifecycle suites: tests/integration/<cloud>/ (local on podman, the rest on doubles).
 CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
 PYTHON_SOURCES := plugins roles scripts tests devtools bench
+# Every suite runs through devtools/ci_timings.py: its wall time and the load it ran under land
+# in test-reports/timings/, its tests' times in test-reports/junit/ (.ci/run prints the table).
+TIMED := python devtools/ci_timings.py run
+JUNIT = --junitxml=test-reports/junit/$(1).xml -o junit_family=xunit1
 
 .PHONY: help setup demo demo-delete test test-podman test-doubles test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
-	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean
+	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean lint-checks timings
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
@@ -25,6 +29,7 @@ help:
 	@echo "make integration-CLOUD  one provider's lifecycle suite ($(CLOUDS))"
 	@echo "make scripts-test  the wrapper scripts' tests"
 	@echo "make bench       the time-to-notebook benchmark (bench/results/)"
+	@echo "make timings     each suite's wall time and load, the slowest tests (after make test)"
 	@echo "make build       the collection tarball in build/"
 
 setup:
@@ -42,6 +47,9 @@ demo-delete: setup
 test-fast: lint unit
 
 lint: setup
+	@$(TIMED) lint -- $(MAKE) --no-print-directory lint-checks
+
+lint-checks:
 	ruff check $(PYTHON_SOURCES)
 	ruff format --check $(PYTHON_SOURCES)
 	ansible-lint --profile production
@@ -49,19 +57,19 @@ lint: setup
 	@bash tests/check_build.sh
 
 unit: setup
-	pytest -q tests/unit
+	@$(TIMED) unit -- pytest -q -n 2 $(call JUNIT,unit) tests/unit
 
 ## One molecule scenario per role, in podman containers from the local image.
 molecule: $(addprefix molecule-,$(ROLES))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: setup
-	molecule test -s $*
+	@$(TIMED) molecule-$* -- molecule test -s $*
 
 ## Provider lifecycles: local on real podman, the clouds against their API doubles.
 integration: $(addprefix integration-,$(CLOUDS))
 
 $(addprefix integration-,$(CLOUDS)): integration-%: setup
-	pytest -q tests/integration/$*
+	@$(TIMED) integration-$* -- pytest -q $(call JUNIT,integration-$*) tests/integration/$*
 
 integration-azure: setup-azure
 
@@ -70,7 +78,7 @@ setup-azure: setup
 	@bash tests/setup/azure.sh
 
 scripts-test: setup
-	pytest -q tests/scripts
+	@$(TIMED) scripts -- pytest -q $(call JUNIT,scripts) tests/scripts
 
 bench: setup
 	python bench/run.py
@@ -81,8 +89,18 @@ bench: setup
 ## serial; their outputs interleave line by line.
 DOUBLE_CLOUDS := $(filter-out local,$(CLOUDS))
 
-test: test-fast
+test: setup
+	@rm -rf test-reports/timings test-reports/junit
+	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory -j2 -Oline test-podman test-doubles
+
+## Where the time went: each suite's wall time, its load and the slowest tests.
+timings:
+	@python devtools/ci_timings.py report
+
+test-podman: export MLBOX_CI_STREAM := podman
+test-doubles: export MLBOX_CI_STREAM := doubles
+test-fast: export MLBOX_CI_STREAM := fast
 
 test-podman: setup
 	$(MAKE) --no-print-directory -j1 molecule scripts-test $(filter integration-local,$(addprefix integration-,$(CLOUDS)))
