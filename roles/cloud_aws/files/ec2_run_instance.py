@@ -64,8 +64,7 @@ REFUSALS: dict[str, tuple[bool, str]] = {
     ),
     "InsufficientFreeAddressesInSubnet": (
         False,
-        "free addresses in the subnet, or choose another workbench_aws_subnet_id or "
-        "workbench_zone",
+        "free addresses in the subnet, or choose another workbench_aws_subnet_id or workbench_zone",
     ),
 }
 # Worth the same request again, with the same ClientToken: throttling and transient server
@@ -118,7 +117,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"error": classify("", "boto3 is missing")}))
         return 0
     try:
-        config = Config(retries={"mode": "standard", "max_attempts": 1})
+        config = Config(retries={"mode": "standard", "total_max_attempts": 1})
         client = boto3.client("ec2", region_name=region, config=config)
         result = launch(client, json.loads(raw_spec), error=ClientError)
     except ClientError as exc:

@@ -37,7 +37,7 @@ class Double:
             endpoint_url=url,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            config=Config(retries={"mode": "standard", "max_attempts": 1}),
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
         )
 
     def control(self, method: str, path: str, payload: Any = None) -> Any:
