@@ -16,10 +16,16 @@ is cited, it says "unknown".
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from mlbox_cli.credentials import KEYS, PROFILE_VARIABLES, keys_from_environment  # noqa: E402
+
 # About how long the instance runs in a smoke test (two provisions, no configuration), and how
 # long the disks and snapshot exist; generous, so the estimate is an upper bound.
 INSTANCE_HOURS = 0.5
@@ -129,3 +135,18 @@ PLANS: dict[str, Plan] = {
         note="managed disk and snapshot prices are not included (not cited here)",
     ),
 }
+
+
+def credentials_present(cloud: str) -> bool:
+    """The cloud's keys, all of them, or a profile variable: in the environment only (a
+    credentials file lying around never starts a billed run by itself)."""
+    if len(keys_from_environment(cloud, os.environ)) == len(KEYS[cloud]):
+        return True
+    return any(os.environ.get(name) for name in PROFILE_VARIABLES.get(cloud, ()))
+
+
+def skip_unless_asked(cloud: str) -> None:
+    if os.environ.get("MLBOX_SMOKE") != cloud:
+        pytest.skip(f"a smoke test bills a real account: run it with make smoke-{cloud}")
+    if not credentials_present(cloud):
+        pytest.skip(f"no {cloud} credentials in the environment")

@@ -31,27 +31,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "doubles"))
-sys.path.insert(0, str(ROOT / "scripts"))
 import shapes  # noqa: E402
-from mlbox_cli.credentials import KEYS, PROFILE_VARIABLES, keys_from_environment  # noqa: E402
-from smoke_plan import PLANS, Plan  # noqa: E402
+from smoke_plan import PLANS, Plan, skip_unless_asked  # noqa: E402
 
 TIMEOUT = 3600
-
-
-def credentials_present(cloud: str) -> bool:
-    """The cloud's keys, all of them, or a profile variable: in the environment only (a
-    credentials file lying around never starts a billed run by itself)."""
-    if len(keys_from_environment(cloud, os.environ)) == len(KEYS[cloud]):
-        return True
-    return any(os.environ.get(name) for name in PROFILE_VARIABLES.get(cloud, ()))
-
-
-def skip_unless_asked(cloud: str) -> None:
-    if os.environ.get("MLBOX_SMOKE") != cloud:
-        pytest.skip(f"a smoke test bills a real account: run it with make smoke-{cloud}")
-    if not credentials_present(cloud):
-        pytest.skip(f"no {cloud} credentials in the environment")
 
 
 def python_for(cloud: str) -> str:

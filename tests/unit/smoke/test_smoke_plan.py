@@ -10,7 +10,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "smoke"))
 import smoke_plan  # noqa: E402
-import test_smoke  # noqa: E402
 
 CREDENTIAL_VARIABLES = [
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
@@ -35,23 +34,23 @@ def test_no_smoke_without_being_asked_or_without_credentials(
     bare: pytest.MonkeyPatch, cloud: str
 ) -> None:
     with pytest.raises(pytest.skip.Exception, match=f"make smoke-{cloud}"):
-        test_smoke.skip_unless_asked(cloud)
+        smoke_plan.skip_unless_asked(cloud)
     bare.setenv("MLBOX_SMOKE", cloud)
     with pytest.raises(pytest.skip.Exception, match=r"no .* credentials"):
-        test_smoke.skip_unless_asked(cloud)
+        smoke_plan.skip_unless_asked(cloud)
 
 
 def test_credentials_count_only_when_complete_or_a_profile(bare: pytest.MonkeyPatch) -> None:
     bare.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
-    assert not test_smoke.credentials_present("aws")
+    assert not smoke_plan.credentials_present("aws")
     bare.setenv("AWS_SECRET_ACCESS_KEY", "example")
-    assert test_smoke.credentials_present("aws")
+    assert smoke_plan.credentials_present("aws")
     bare.setenv("ALIYUN_ACCESS_KEY_ID", "LTAIEXAMPLE")
     bare.setenv("ALIYUN_ACCESS_KEY_SECRET", "example")
-    assert test_smoke.credentials_present("aliyun")
-    assert not test_smoke.credentials_present("azure")
+    assert smoke_plan.credentials_present("aliyun")
+    assert not smoke_plan.credentials_present("azure")
     bare.setenv("AZURE_PROFILE", "default")
-    assert test_smoke.credentials_present("azure")
+    assert smoke_plan.credentials_present("azure")
 
 
 def test_the_estimate_cites_its_prices_or_says_unknown(bare: pytest.MonkeyPatch) -> None:
