@@ -162,8 +162,9 @@ def seed_from_botocore(service: str, actions: Iterable[str]) -> dict[str, Any]:
     }
 
 
-# The EC2 calls cloud_aws (and amazon.aws' modules for it) make, from the double's journal
-# of an integration run (GET /_mlbox/requests).
+# The EC2 calls cloud_aws (and amazon.aws' modules for it) make: the double's journal
+# (GET /_mlbox/requests) over tests/integration/aws, plus ec2_vol's ModifyInstanceAttribute
+# (made when DeleteOnTermination must change). STS and IAM: aws_caller_info.
 AWS_ACTIONS = (
     "AttachVolume",
     "AuthorizeSecurityGroupIngress",
@@ -178,7 +179,6 @@ AWS_ACTIONS = (
     "DeleteSnapshot",
     "DeleteTags",
     "DeleteVolume",
-    "DescribeAvailabilityZones",
     "DescribeImages",
     "DescribeInstanceTypeOfferings",
     "DescribeInstanceTypes",
@@ -188,22 +188,27 @@ AWS_ACTIONS = (
     "DescribeLaunchTemplates",
     "DescribeRegions",
     "DescribeSecurityGroups",
+    "DescribeSnapshotAttribute",
     "DescribeSnapshots",
+    "DescribeSpotInstanceRequests",
     "DescribeSubnets",
+    "DescribeTags",
     "DescribeVolumes",
+    "DescribeVpcAttribute",
     "DescribeVpcs",
     "ImportKeyPair",
     "ModifyInstanceAttribute",
     "RunInstances",
     "TerminateInstances",
 )
+AWS_OTHER_ACTIONS = {"sts": ("GetCallerIdentity",), "iam": ("ListAccountAliases",)}
 
 
 def write_seed() -> Path:
-    """tests/doubles/transcripts/aws.json from botocore's model (EC2 and STS)."""
+    """tests/doubles/transcripts/aws.json from botocore's model (EC2, STS, IAM)."""
     seed = seed_from_botocore("ec2", AWS_ACTIONS)
-    sts = seed_from_botocore("sts", ["GetCallerIdentity"])
-    seed["calls"].update(sts["calls"])
+    for service, actions in AWS_OTHER_ACTIONS.items():
+        seed["calls"].update(seed_from_botocore(service, actions)["calls"])
     seed["calls"] = dict(sorted(seed["calls"].items()))
     path = TRANSCRIPTS / "aws.json"
     TRANSCRIPTS.mkdir(exist_ok=True)

@@ -68,17 +68,19 @@ def aws_scenario(server: Double) -> list[dict[str, Any]]:  # noqa: F811
     events.register("after-call", module._after_call)
     ec2 = session.client("ec2", endpoint_url=server.url)
     sts = session.client("sts", endpoint_url=server.url)
+    iam = session.client("iam", endpoint_url=server.url)
     server.control("POST", "/_mlbox/settle", {"polls": 0})
 
     sts.get_caller_identity()
+    iam.list_account_aliases()
     ec2.describe_regions()
-    ec2.describe_availability_zones()
     ec2.describe_instance_types(InstanceTypes=["t3.micro"])
     ec2.describe_instance_type_offerings(
         LocationType="availability-zone",
         Filters=[{"Name": "instance-type", "Values": ["t3.micro"]}],
     )
-    ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute="enableDnsSupport")
     ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": [ZONE]}])
     ec2.describe_images(ImageIds=[image(server)])
     tag = [{"Key": "mlbox:workbench", "Value": "shapes"}]
@@ -113,6 +115,7 @@ def aws_scenario(server: Double) -> list[dict[str, Any]]:  # noqa: F811
         TagSpecifications=[{"ResourceType": "instance", "Tags": tag}],
     )["Instances"][0]["InstanceId"]
     ec2.describe_instances(InstanceIds=[launched])
+    ec2.describe_spot_instance_requests()
     volume = ec2.create_volume(AvailabilityZone=ZONE, Size=20, VolumeType="gp3")["VolumeId"]
     ec2.attach_volume(VolumeId=volume, InstanceId=launched, Device="/dev/sdf")
     ec2.modify_instance_attribute(
@@ -121,10 +124,12 @@ def aws_scenario(server: Double) -> list[dict[str, Any]]:  # noqa: F811
     )
     ec2.create_tags(Resources=[volume], Tags=tag)
     ec2.describe_volumes(VolumeIds=[volume])
+    ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [volume]}])
     ec2.terminate_instances(InstanceIds=[launched])
     ec2.delete_tags(Resources=[volume], Tags=[{"Key": "mlbox:workbench"}])
     snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
     ec2.describe_snapshots(SnapshotIds=[snapshot])
+    ec2.describe_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission")
     ec2.delete_volume(VolumeId=volume)
     ec2.delete_snapshot(SnapshotId=snapshot)
     ec2.delete_launch_template(LaunchTemplateName="workbench-shapes")
@@ -188,7 +193,8 @@ def test_the_aws_seed_says_it_is_a_model_and_which() -> None:
     if shapes.is_recording(seed):
         pytest.skip("a real recording replaced the seed")
     assert seed["source"].startswith(f"{shapes.MODEL_SOURCE} ")
-    assert set(seed["calls"]) == {*shapes.AWS_ACTIONS, "GetCallerIdentity"}
+    others = {a for actions in shapes.AWS_OTHER_ACTIONS.values() for a in actions}
+    assert set(seed["calls"]) == {*shapes.AWS_ACTIONS, *others}
     # The seed is what write_seed() makes from the installed botocore, when it is the same.
     if botocore.__version__ in seed["source"]:
         fresh = shapes.seed_from_botocore("ec2", shapes.AWS_ACTIONS)
