@@ -26,6 +26,7 @@ What it changes in moto (5.x), and why:
   ``POST /_mlbox/settle {"polls": n}`` or per kind ``{"snapshots": n}``; 1 is the first read,
   0 at once; ``DELETE`` restores the default), then ``running``,
   ``available``, ``attached``, ``completed``. Counted in reads, never in seconds.
+  ``GET /_mlbox/settling`` says how many of each kind have not settled yet.
 - ``{"snapshot": "error"}`` (or ``"pending"``) in the faults makes every new snapshot end in
   that state instead: failed, or stuck forever.
 - The EBS rules of ec2_contract.RULES moto does not check: gp3 size, IOPS and throughput
@@ -159,6 +160,11 @@ class Settling:
                 self._pending[kind] = [entry for entry in self._pending[kind] if entry[0] > 0]
         for settle in due:
             settle()
+
+    def pending(self) -> dict[str, int]:
+        """How many resources of each kind have not settled yet (reading this settles none)."""
+        with self._lock:
+            return {kind: len(entries) for kind, entries in self._pending.items()}
 
     def clear(self) -> None:
         with self._lock:
@@ -452,6 +458,8 @@ def control(environ: dict[str, Any], start_response: StartResponse) -> Iterable[
         elif method == "DELETE":
             SETTLING.configure({"polls": ec2_contract.SETTLE_POLLS})
         return answer(start_response, "200 OK", SETTLING.polls)
+    if path == "settling":
+        return answer(start_response, "200 OK", SETTLING.pending())
     if path == "requests":
         if method == "DELETE":
             JOURNAL.clear()

@@ -63,6 +63,12 @@ class Moto:
         """Reads a new resource takes to settle: polls= for every kind, or per kind."""
         self._call("POST", "/_mlbox/settle", polls)
 
+    def unsettled(self, *kinds: str) -> dict[str, int]:
+        """The resources of these kinds (all when none is named) still on their way
+        (pending, creating, attaching), per kind."""
+        pending = self._call("GET", "/_mlbox/settling")
+        return {k: n for k, n in pending.items() if n and (not kinds or k in kinds)}
+
     def requests(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_mlbox/requests")
 
