@@ -203,8 +203,10 @@ def test_instances_volumes_attachments_and_snapshots_settle_after_three_reads(
     assert polls >= 2
     started = launch(double, spot=False)
     assert started["State"]["Name"] == "pending"
+    assert double.control("GET", "/_mlbox/settling")["instances"] == 1
     seen = settle_reads(lambda: instance_state(double, started["InstanceId"]), "running")
     assert seen == ["pending"] * (polls - 1) + ["running"]
+    assert double.control("GET", "/_mlbox/settling")["instances"] == 0
 
     volume_id = double.ec2.create_volume(AvailabilityZone=ZONE, Size=20, VolumeType="gp3")
     assert volume_id["State"] == "creating"
