@@ -113,3 +113,15 @@ build: setup
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+## Smoke tests on a real account (they bill it; never part of `make test` or CI): the
+## lifecycle with the smallest instance and a 20 GB disk, its expected cost printed first,
+## skipped without the cloud's credentials in the environment. See README, "Smoke test on a
+## real account".
+.PHONY: smoke-aws smoke-aliyun smoke-azure
+
+smoke-aws smoke-aliyun: smoke-%: setup
+	MLBOX_SMOKE=$* pytest -s -rs tests/smoke -m smoke_$*
+
+smoke-azure: setup-azure
+	MLBOX_SMOKE=azure pytest -s -rs tests/smoke -m smoke_azure

@@ -49,6 +49,13 @@ def test_unknown_instance_type(moto: Moto, workbench: Workbench) -> None:
     )
 
 
+def test_disk_larger_than_a_gp3_volume(moto: Moto, workbench: Workbench) -> None:
+    """gp3 volumes are 1 - 65,536 GiB (botocore's EC2 model): refused before any launch."""
+    assert_refused_untouched(
+        moto, workbench, ["workbench_disk_size_gb", "65536"], workbench_disk_size_gb=65537
+    )
+
+
 def test_unknown_snapshot(moto: Moto, workbench: Workbench) -> None:
     assert_refused_untouched(
         moto,
