@@ -88,15 +88,16 @@ class Account:
 
     def network(self) -> tuple[str, str]:
         vpc = self.call("CreateVpc", VpcName="workbench-t", CidrBlock="172.16.0.0/16")["VpcId"]
-        vsw = self.call(
-            "CreateVSwitch", VpcId=vpc, ZoneId=ZONE, CidrBlock="172.16.1.0/24"
-        )["VSwitchId"]
+        vsw = self.call("CreateVSwitch", VpcId=vpc, ZoneId=ZONE, CidrBlock="172.16.1.0/24")[
+            "VSwitchId"
+        ]
         group = self.call("CreateSecurityGroup", VpcId=vpc, SecurityGroupName="workbench-t")
         return vsw, group["SecurityGroupId"]
 
     def instance(self, settle: bool = True, **params: Any) -> str:
         vsw, group = self.network()
-        self.call("ImportKeyPair", KeyPairName="workbench-t", PublicKeyBody=public_key())
+        if "workbench-t" not in self.ecs.state["kp"]:
+            self.call("ImportKeyPair", KeyPairName="workbench-t", PublicKeyBody=public_key())
         launch = {
             "InstanceType": "ecs.g7.large",
             "ImageId": IMAGE,

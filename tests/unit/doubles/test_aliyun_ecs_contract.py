@@ -103,7 +103,11 @@ CALLS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
         "Tag.1.Key": "k",
         "Tag.1.Value": "v",
     },
-    "UntagResources": lambda r: {"ResourceType": "disk", "ResourceId.1": r["disk"], "TagKey.1": "k"},
+    "UntagResources": lambda r: {
+        "ResourceType": "disk",
+        "ResourceId.1": r["disk"],
+        "TagKey.1": "k",
+    },
     "DescribeTags": lambda r: {"ResourceType": "disk", "ResourceId": r["disk"]},
     "AddTags": lambda r: {
         "ResourceType": "disk",
@@ -134,7 +138,9 @@ BEFORE: dict[str, Callable[[Account, dict[str, str]], None]] = {
         a.call("DetachDisk", DiskId=r["disk"], InstanceId=r["inst"]),
         a.settle("disk", r["disk"], "Available"),
     ),
-    "DeleteSecurityGroup": lambda a, r: a.call("DeleteInstance", InstanceId=r["inst"], Force="true"),
+    "DeleteSecurityGroup": lambda a, r: a.call(
+        "DeleteInstance", InstanceId=r["inst"], Force="true"
+    ),
     "DeleteVSwitch": lambda a, r: a.call("DeleteInstance", InstanceId=r["inst"], Force="true"),
     "DeleteVpc": lambda a, r: (
         a.call("DeleteInstance", InstanceId=r["inst"], Force="true"),
@@ -148,7 +154,7 @@ def served() -> set[str]:
 
 
 def test_every_served_action_is_exercised() -> None:
-    assert served() == set(CALLS), (served() ^ set(CALLS))
+    assert served() == set(CALLS), served() ^ set(CALLS)
 
 
 @pytest.mark.parametrize("action", sorted(CALLS))
