@@ -23,7 +23,8 @@ Faithful to the vendor's contract (see aliyun_contract.py and aliyun_rules.py):
   that says why.
 
 Controls, on the server's own address (not through the proxy):
-  GET    /_mlbox/requests   the journal: [{action, params, access_key, status, code}] in order
+  GET    /_mlbox/requests   the journal: [{action, params, access_key, at, status, code}] in
+                            order (at: the double's monotonic clock, in seconds)
                             (DescribeSnapshots also: seen = {snapshot id: status answered})
   DELETE /_mlbox/requests   forget the journal
   POST   /_mlbox/faults     [{action, code, message?, status?, match?: {param: value}, times?}]
@@ -51,6 +52,7 @@ import itertools
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -172,6 +174,7 @@ NOISE = {
     "Version",
     "Action",
     "SecurityToken",
+    "on",  # footmark's stray copy of Action (aliyun_contract.TOLERATED)
 }
 SETTLED = {"inst": "Running", "disk": None}
 DEFAULTS = {"snapshot_polls": 1, "polls": 1}
@@ -294,6 +297,7 @@ class Ecs:
                 "action": action,
                 "params": {k: v for k, v in params.items() if k not in NOISE},
                 "access_key": params.get("AccessKeyId", ""),  # the id, never the secret
+                "at": round(time.monotonic(), 3),
             }
             self.journal.append(entry)
             try:
