@@ -37,6 +37,7 @@ It prints one JSON object:
   driver reports (`nvidia-smi -q -x`, <cuda_version>; the plain table's "CUDA Version" when
   the XML cannot be read); error says why there is none (no driver loaded, a driver too old
   for every variant). Without a GPU the backend is cpu, and torch only when it was asked for;
+  reinstall names the installed PyTorch packages of another build (+cpu where cu130 is due);
 - uninstall: the installed packages that clash with a chosen variant (both xgboost and
   xgboost-cpu ship the module `xgboost`), to remove before installing.
 """
@@ -66,7 +67,9 @@ VENV_REPORT = (
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
     " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']}),"
     " 'uv': next((d.version for d in m.distributions()"
-    " if (d.metadata['Name'] or '').lower() == 'uv'), '')}))"
+    " if (d.metadata['Name'] or '').lower() == 'uv'), ''),"
+    " 'torch': {d.metadata['Name']: d.version for d in m.distributions()"
+    " if (d.metadata['Name'] or '').lower().startswith('torch')}}))"
 )
 NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.DOTALL)
 
@@ -245,6 +248,23 @@ def torch_plan(
     return rest, plan
 
 
+def torch_rebuilds(plan: dict[str, Any], versions: dict[str, str]) -> list[str]:
+    """Installed PyTorch packages of another build than the plan's (2.9.1+cpu for cu130).
+
+    PyTorch's indexes label each build (+cpu, +cu130); PyPI's Linux torch has no label. uv
+    keeps any installed torch that satisfies the requirement, so a data disk moved from a CPU
+    host to a GPU host (or to an older driver) must have these reinstalled.
+    """
+    if not plan["backend"]:
+        return []
+    wrong = []
+    for name in sorted(requested(plan["requirements"])):
+        version = versions.get(name)
+        if version is not None and version.partition("+")[2] != plan["backend"]:
+            wrong.append(name)
+    return wrong
+
+
 def _major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
@@ -376,6 +396,7 @@ def venv_state(
         return state
     state["usable"] = True
     state["installed"] = sorted(canonical(name) for name in report["installed"])
+    state["torch_versions"] = {canonical(k): v for k, v in report.get("torch", {}).items()}
     state["uv_ok"] = state["uv"] and satisfies(report.get("uv", ""), uv_specifier)
     return state
 
@@ -448,6 +469,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     demote = os.geteuid() == 0 and user["exists"] and user["uid"] != 0
     run_as = (user["uid"], user["gid"]) if demote else None
     venv = venv_state(params["venv"], python_version, run_as, params.get("uv", ""))
+    torch["reinstall"] = torch_rebuilds(torch, venv.pop("torch_versions", {}))
     # Only what the variant choice displaced; a clash the user asked for stays theirs.
     uninstall = [
         name

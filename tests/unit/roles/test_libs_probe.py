@@ -327,6 +327,7 @@ def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
         "driver": "580.159.04",
         "driver_cuda": "13.0",
         "error": "",
+        "reinstall": [],
     }
     assert out["uninstall"] == []
     assert out["user"] == {"exists": True, "uid": 0, "gid": 0, "home": "/root"}
@@ -570,3 +571,36 @@ def test_the_script_on_a_cpu_tree_plans_no_torch(tmp_path: Path) -> None:
     assert code == 0, out
     assert out["requirements"] == ["numpy", "xgboost-cpu"]
     assert out["torch"]["requirements"] == [] and out["torch"]["backend"] == ""
+
+
+@pytest.mark.parametrize(
+    ("installed", "backend", "reinstall"),
+    [
+        ({"torch": "2.9.1+cpu"}, "cu130", ["torch"]),
+        ({"torch": "2.9.1+cu130", "torchvision": "0.24.1+cu126"}, "cu130", ["torchvision"]),
+        ({"torch": "2.9.1"}, "cu130", ["torch"]),  # PyPI's build
+        ({"torch": "2.9.1+cu130"}, "cu130", []),
+        ({"torch": "2.9.1+cu130"}, "cpu", ["torch"]),
+        ({}, "cu130", []),
+    ],
+)
+def test_a_torch_of_another_build_is_reinstalled(
+    installed: dict[str, str], backend: str, reinstall: list[str]
+) -> None:
+    plan = {"requirements": ["torch>=2.8", "torchvision"], "backend": backend}
+    assert probe.torch_rebuilds(plan, installed) == reinstall
+
+
+def test_no_backend_no_reinstall() -> None:
+    assert probe.torch_rebuilds({"requirements": [], "backend": ""}, {"torch": "2.9.1"}) == []
+
+
+def test_the_environment_reports_its_torch_builds(venv: Path) -> None:
+    """The environment's own Python names its torch* distributions with their versions."""
+    dist = next((venv / "lib").glob("python3*/site-packages"))
+    info = dist / "torch-2.9.1+cpu.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.9.1+cpu\n")
+    state = probe.venv_state(str(venv), PY)
+    assert state["torch_versions"] == {"torch": "2.9.1+cpu"}
+    assert "torch" in state["installed"]
