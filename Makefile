@@ -25,7 +25,9 @@ help:
 	@echo "make demo-delete take the local workbench away (its data disk is kept)"
 	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
 	@echo "make test-fast   lint + unit tests (seconds)"
-	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES))"
+	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES)) on Debian 12"
+	@echo "make molecule-ROLE-SUITE  the same on Debian 11 or 13 ($(OTHER_SUITES))"
+	@echo "make molecule-matrix  the matrix CI leaves out (nightly): other roles on 11 and 13"
 	@echo "make integration-CLOUD  one provider's lifecycle suite ($(CLOUDS))"
 	@echo "make scripts-test  the wrapper scripts' tests"
 	@echo "make bench       the time-to-notebook benchmark (bench/results/)"
@@ -59,11 +61,34 @@ lint-checks:
 unit: setup
 	@$(TIMED) unit -- pytest -q -n 2 $(call JUNIT,unit) tests/unit
 
-## One molecule scenario per role, in podman containers from the local image.
-molecule: $(addprefix molecule-,$(ROLES))
+## One molecule scenario per role, in podman containers from the local image (Debian 12,
+## bookworm). The same scenarios run on Debian 11 (bullseye, Python 3.9) and 13 (trixie,
+## Python 3.13): molecule-ROLE-SUITE builds that suite's image when missing first. CI's
+## `molecule` runs every role on bookworm and MATRIX_CI_ROLES on the other suites too;
+## `molecule-matrix` (nightly-style) runs the rest of the matrix.
+SUITES := bullseye bookworm trixie
+OTHER_SUITES := $(filter-out bookworm,$(SUITES))
+MATRIX_CI_ROLES := libs jupyter
+MATRIX_ALL := $(foreach r,$(ROLES),$(foreach s,$(OTHER_SUITES),molecule-$(r)-$(s)))
+MATRIX_CI := $(foreach r,$(MATRIX_CI_ROLES),$(foreach s,$(OTHER_SUITES),molecule-$(r)-$(s)))
+
+.PHONY: molecule-matrix $(MATRIX_ALL) $(addprefix image-,$(OTHER_SUITES))
+
+molecule: $(addprefix molecule-,$(ROLES)) $(MATRIX_CI)
+
+molecule-matrix: $(filter-out $(MATRIX_CI),$(MATRIX_ALL))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: setup
-	@$(TIMED) molecule-$* -- molecule test -s $*
+	@$(TIMED) molecule-$* -- env MLBOX_DEBIAN_SUITE=bookworm molecule test -s $*
+
+$(addprefix image-,$(OTHER_SUITES)): image-%: setup
+	@MLBOX_DEBIAN_SUITE=$* bash scripts/local_image.sh
+
+define matrix_rule
+molecule-$(1)-$(2): image-$(2)
+	@$$(TIMED) molecule-$(1)-$(2) -- env MLBOX_DEBIAN_SUITE=$(2) molecule test -s $(1)
+endef
+$(foreach r,$(ROLES),$(foreach s,$(OTHER_SUITES),$(eval $(call matrix_rule,$(r),$(s)))))
 
 ## Provider lifecycles: local on real podman, the clouds against their API doubles.
 integration: $(addprefix integration-,$(CLOUDS))
