@@ -165,8 +165,9 @@ def test_the_allowed_address_is_resolved_once_for_the_providers(
     play.write_text(RESOLVE_PLAY)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", HOME=str(tmp_path))
+    extra_vars = json.dumps({"cloud": cloud, "workbench_allowed_cidr": given})
     result = subprocess.run(
-        [PLAYBOOK_BIN, str(play), "-e", json.dumps({"cloud": cloud, "workbench_allowed_cidr": given})],
+        [PLAYBOOK_BIN, str(play), "-e", extra_vars],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     out = result.stdout + result.stderr
