@@ -269,6 +269,7 @@ def start(args: argparse.Namespace) -> None:
     check_args(args)
     session = open_session(args)
     session.playbooks.require("provision.yml", "disks.yml")
+    session.hold_lock()
     disk = resolve_disk(args, session)
     instance_type = resolve_instance_type(args, session)
     password = notebook_password(
