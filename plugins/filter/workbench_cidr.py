@@ -14,7 +14,7 @@ short_description: An address or CIDR, normalized, or empty when it is neither
 version_added: 0.1.0
 description:
   - Reads an IPv4 or IPv6 address or CIDR the way C(workbench_common) checks
-    C(workbench_allowed_cidr): a bare address becomes one address (C(/32), IPv6 C(/128)),
+    C(workbench_allowed_cidr). A bare address becomes one address (C(/32), IPv6 C(/128));
     a CIDR with host bits set becomes its network (C(203.0.113.7/24) is C(203.0.113.0/24)).
   - Returns an empty string for anything else (leading zeros, octets over 255, a prefix
     longer than the family allows), so one check can refuse it with a message.
