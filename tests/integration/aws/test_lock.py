@@ -53,7 +53,12 @@ def test_two_concurrent_provisions_make_one_volume_and_one_instance(
     assert runs["first"].rc == 0, runs["first"].explain()
     assert runs["waiting"].rc == 0, runs["waiting"].explain()
     flt = [{"Name": "tag:mlbox:workbench", "Values": [workbench.name]}]
-    volumes = moto.ec2.describe_volumes(Filters=flt)["Volumes"]
+    # The data volumes: kept on termination, unlike the instance's root volume.
+    volumes = [
+        v
+        for v in moto.ec2.describe_volumes(Filters=flt)["Volumes"]
+        if not any(a.get("DeleteOnTermination") for a in v.get("Attachments", []))
+    ]
     instances = [
         i["InstanceId"]
         for r in moto.ec2.describe_instances(Filters=flt)["Reservations"]
