@@ -53,11 +53,11 @@ def test_two_concurrent_provisions_make_one_volume_and_one_instance(
     assert runs["first"].rc == 0, runs["first"].explain()
     assert runs["waiting"].rc == 0, runs["waiting"].explain()
     flt = [{"Name": "tag:mlbox:workbench", "Values": [workbench.name]}]
-    # The data volumes: kept on termination, unlike the instance's root volume.
+    # The data disks (the instance's root volume carries the workbench tag too).
     volumes = [
         v
         for v in moto.ec2.describe_volumes(Filters=flt)["Volumes"]
-        if not any(a.get("DeleteOnTermination") for a in v.get("Attachments", []))
+        if {t["Key"]: t["Value"] for t in v.get("Tags", [])}.get("mlbox:disk") == "data"
     ]
     instances = [
         i["InstanceId"]
