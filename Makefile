@@ -4,7 +4,6 @@
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-export CONTAINERS_CONF := $(CURDIR)/tests/setup/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
