@@ -106,6 +106,9 @@ def test_existing_disk_that_is_not_the_workbench(moto: Moto, workbench: Workbenc
 
 
 def test_existing_disk_attached_elsewhere(moto: Moto, workbench: Workbench) -> None:
+    # The test's own setup attaches at once (EC2 attaches only an available volume to a
+    # running instance); what is tested is the role's validation, which creates nothing.
+    moto.settle(polls=0)
     ec2 = moto.ec2
     volume = ec2.create_volume(
         AvailabilityZone="us-east-1a",
