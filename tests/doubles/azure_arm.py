@@ -160,7 +160,8 @@ CONTROL_PREFIX = "/_mlbox/"
 # An operation nobody polls finishes on its own this long after it started.
 SETTLE_SECONDS = 0.5
 # What Azure tells a client to wait between polls. The SDK honours it (azure-core
-# LROBasePolling._delay); the integration tests shorten the sleep itself (their lro_pause).
+# LROBasePolling._delay); the integration tests shorten the sleep itself
+# (tests/doubles/vendor_pauses).
 RETRY_AFTER = "10"
 # An incremental snapshot under the "stuck" outcome: its copy never completes.
 NEVER = 10**9

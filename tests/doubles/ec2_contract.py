@@ -15,7 +15,7 @@ Settling: real resources pass through transitional states (a volume is ``creatin
 instance ``pending``, a snapshot ``pending``, an attachment ``attaching``) before they can be
 used. The double makes each take SETTLE_POLLS reads of its Describe call, counted in polls,
 never in seconds, so that a caller that does not wait is caught and one that does costs no
-time (tests/integration/aws/waiter_pause skips botocore's waiter sleeps in the tests).
+time (tests/doubles/vendor_pauses skips botocore's waiter sleeps in the tests).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from playbook_run import Run, killed_when, playbook_args, run_playbook
 ROOT = Path(__file__).resolve().parents[3]
 DOUBLE = ROOT / "tests" / "doubles" / "aliyun_ecs.py"
 # footmark's fixed pause after a launch, skipped for the double (see its docstring).
-PAUSE_SHIM = Path(__file__).resolve().parent / "footmark_pause"
+PAUSE_SHIM = ROOT / "tests" / "doubles" / "vendor_pauses"
 REGION = "cn-hangzhou"
 ACCESS_KEY = "LTAI-test-access-key"
 SECRET = "aliyun-secret-never-shown-4f9c2e"

@@ -19,7 +19,7 @@ from playbook_run import Run, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 MOTO_SERVER = ROOT / "tests" / "doubles" / "moto_server.py"
-WAITER_SHIM = Path(__file__).resolve().parent / "waiter_pause"
+WAITER_SHIM = ROOT / "tests" / "doubles" / "vendor_pauses"
 REGION = "us-east-1"
 
 # Calls that create, change or delete something; a run that stops in validation sends none.

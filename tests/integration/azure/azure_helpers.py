@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 ARM_DOUBLE = ROOT / "tests" / "doubles" / "azure_arm.py"
 AZURE_PYTHON = ROOT / ".venv-azure" / "bin" / "python"
 # On PYTHONPATH for every run: azure-core's pause between polls of a long-running operation,
-# shortened (lro_pause/sitecustomize.py).
-LRO_PAUSE = Path(__file__).resolve().parent / "lro_pause"
+# shortened (tests/doubles/vendor_pauses/sitecustomize.py).
+LRO_PAUSE = ROOT / "tests" / "doubles" / "vendor_pauses"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 TENANT = "00000000-0000-0000-0000-0000000000aa"
 LOCATION = "westeurope"
