@@ -28,15 +28,17 @@ options:
     type: str
     default: ""
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.local_state
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Read-only.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 

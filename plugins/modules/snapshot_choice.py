@@ -19,7 +19,7 @@ description:
   - Fails with a message that lists the snapshots that exist (id, name, created, status,
     size) when the choice is unknown, ambiguous, or not completed yet.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   snapshots:
     description:
@@ -49,10 +49,12 @@ options:
     default: [completed, accomplished, succeeded]
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - The module never changes anything, so check mode returns the same result.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 

@@ -23,7 +23,7 @@ description:
     and after O(timeout) seconds while the job still runs (the job itself is left running).
   - Reads the same status files as M(ansible.builtin.async_status), with or without Mitogen.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   jid:
     description: The C(ansible_job_id) the asynchronous task registered.
@@ -43,10 +43,12 @@ extends_documentation_fragment:
   - mlbox.workbench.backoff
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Waiting changes nothing on the host (the status file is kept in check mode).
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 seealso:
   - module: ansible.builtin.async_status
