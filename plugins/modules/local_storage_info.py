@@ -120,7 +120,9 @@ def main() -> None:
     if "podman" not in missing:
         container = inspect_container(module, module.params["container"])
         if module.params["image"]:
-            rc, _, _ = module.run_command(["podman", "image", "exists", module.params["image"]])
+            rc, _out, _err = module.run_command(
+                ["podman", "image", "exists", module.params["image"]]
+            )
             image_exists = rc == 0
     module.exit_json(
         changed=False,

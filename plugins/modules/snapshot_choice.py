@@ -129,11 +129,12 @@ snapshot:
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Dict
 
 from ansible.module_utils.basic import AnsibleModule
 
-Snapshot = dict[str, Any]
+# typing.Dict: a runtime alias, evaluated on the target's Python (3.8 has no dict[str, ...]).
+Snapshot = Dict[str, Any]
 
 DEFAULT_COMPLETED = ["completed", "accomplished", "succeeded"]
 

@@ -654,7 +654,7 @@ class Ecs:
                 "InvalidSpotPriceLimit.LowerThanPublicPrice", "A price limit is required."
             )
         ids = []
-        for _ in range(int(p.get("Amount") or 1)):
+        for _instance in range(int(p.get("Amount") or 1)):
             i = self.new_id("i")
             n = len(self.state["inst"]) + 10
             bandwidth = int(p.get("InternetMaxBandwidthOut") or 0)

@@ -125,7 +125,7 @@ def test_failed_snapshot_fails(ecs, run_module, monkeypatch):
     ecs.control("POST", "/_mlbox/config", {"snapshot_polls": 3})
     disk_id = disk(ecs)
 
-    def fail_it(_: float) -> None:
+    def fail_it(_seconds: float) -> None:
         for snap in ecs.mod.ECS.state["snap"].values():
             snap["Status"] = "failed"
 
