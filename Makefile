@@ -14,7 +14,8 @@ CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
 PYTHON_SOURCES := plugins roles scripts tests devtools bench
 
 .PHONY: help setup demo demo-delete test test-podman test-doubles test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
-	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean
+	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean \
+	galaxy-check units-ansible-test
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
@@ -47,6 +48,17 @@ lint: setup
 	ansible-lint --profile production
 	python devtools/readme_vars.py --check
 	@bash tests/check_build.sh
+	@bash tests/ecosystem.sh sanity
+	@bash tests/ecosystem.sh docs
+	@bash tests/ecosystem.sh changelog
+
+## The ecosystem checks not yet in lint (tests/ecosystem.sh): galaxy-importer on the built
+## tarball still has ansible-lint findings of its own; ansible-test units runs tests/unit.
+galaxy-check: setup
+	@bash tests/ecosystem.sh galaxy
+
+units-ansible-test: setup
+	@bash tests/ecosystem.sh units
 
 unit: setup
 	pytest -q tests/unit

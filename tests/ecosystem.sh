@@ -10,13 +10,15 @@
 #   tests/ecosystem.sh prime      set-up only: ansible-test's per-test venvs (downloads)
 #   tests/ecosystem.sh pythons    the other Pythons found for ansible-test (set-up's stamp)
 # ansible-test wants the collection at .../ansible_collections/mlbox/workbench: the files git
-# knows (tracked, or new and not ignored) are copied to .cache/ansible-test/ first.
+# knows (tracked, or new and not ignored) are copied to ~/.cache/mlbox-workbench/ first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv=$root/.venv
 lint_venv=$root/.venv-lint
-cache=$root/.cache/ansible-test
+# Outside the work tree: ansible-test (like antsibull-docs) lists a collection inside a git
+# checkout with git, which would skip an ignored folder such as .cache/ whole.
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/mlbox-workbench/ansible-test/$(echo "$root" | sha256sum | cut -c1-12)
 tree=$cache/ansible_collections/mlbox/workbench
 export PATH=$venv/bin:$PATH
 export ANSIBLE_LOCAL_TEMP=$cache/tmp
@@ -59,8 +61,9 @@ other_pythons() {
 
 case ${1:-} in
   pythons)
-    ls "$(other_pythons)" | tr '\n' ' '
-    echo
+    found=()
+    for link in "$(other_pythons)"/python*; do [[ -e $link ]] && found+=("${link##*/}"); done
+    echo "${found[*]}"
     ;;
   prime)
     lay_out_tree
@@ -85,10 +88,14 @@ case ${1:-} in
     rm -rf "$out"
     mkdir -p "$out" "$ANSIBLE_LOCAL_TEMP"
     ansible-galaxy collection build --force --output-path "$out" . >/dev/null
-    tarball=$(ls "$out"/mlbox-workbench-*.tar.gz)
+    tarballs=("$out"/mlbox-workbench-*.tar.gz)
+    tarball=${tarballs[0]}
     log=$out/galaxy-importer.log
-    # galaxy-importer runs ansible-doc and ansible-lint from its own venv.
+    # galaxy-importer runs ansible-doc and ansible-lint from its own venv; the collections
+    # the roles call come from the main venv's ansible package and .ansible/collections.
+    purelib=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
     (cd "$out" && GALAXY_IMPORTER_CONFIG=$root/tests/ecosystem/galaxy-importer.cfg PATH=$lint_venv/bin:$PATH \
+      ANSIBLE_COLLECTIONS_PATH=$root/.ansible/collections:$purelib \
       "$lint_venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || {
       cat "$log" >&2
       echo "galaxy-importer: the import of $(basename "$tarball") failed" >&2

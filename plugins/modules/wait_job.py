@@ -171,7 +171,7 @@ def main() -> None:
     jid = p["jid"]
     if not jid or os.sep in jid or jid in (".", ".."):
         module.fail_json(msg=f"jid {jid!r} is no job id", finished=False, ansible_job_id=jid)
-    path = os.path.join(os.path.expanduser(p["async_dir"]), jid)
+    path = os.path.join(p["async_dir"], jid)  # type=path: already expanded
     result = wait(path, p)
     info = {"ansible_job_id": jid, "attempts": result["attempts"], "elapsed": result["elapsed"]}
     if result.get("missing"):
