@@ -4,7 +4,6 @@
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-export CONTAINERS_CONF := $(CURDIR)/tests/setup/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -12,20 +11,26 @@ ROLES := tools git_keys data_disk libs jupyter
 # Provider lifecycle suites: tests/integration/<cloud>/ (local on podman, the rest on doubles).
 CLOUDS := $(patsubst tests/integration/%/,%,$(wildcard tests/integration/*/))
 PYTHON_SOURCES := plugins roles scripts tests devtools bench
+# Every suite runs through devtools/ci_timings.py: its wall time and the load it ran under land
+# in test-reports/timings/, its tests' times in test-reports/junit/ (.ci/run prints the table).
+TIMED := python devtools/ci_timings.py run
+JUNIT = --junitxml=test-reports/junit/$(1).xml -o junit_family=xunit1
 
 .PHONY: help setup demo demo-delete test test-podman test-doubles test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
-	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean \
-	galaxy-check units-ansible-test
+	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean lint-checks timings
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
 	@echo "make demo-delete take the local workbench away (its data disk is kept)"
 	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
 	@echo "make test-fast   lint + unit tests (seconds)"
-	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES))"
+	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES)) on Debian 12"
+	@echo "make molecule-ROLE-SUITE  the same on Debian 11 or 13 ($(OTHER_SUITES))"
+	@echo "make molecule-matrix  the matrix CI leaves out (nightly): other roles on 11 and 13"
 	@echo "make integration-CLOUD  one provider's lifecycle suite ($(CLOUDS))"
 	@echo "make scripts-test  the wrapper scripts' tests"
 	@echo "make bench       the time-to-notebook benchmark (bench/results/)"
+	@echo "make timings     each suite's wall time and load, the slowest tests (after make test)"
 	@echo "make build       the collection tarball in build/"
 
 setup:
@@ -43,37 +48,52 @@ demo-delete: setup
 test-fast: lint unit
 
 lint: setup
+	@$(TIMED) lint -- $(MAKE) --no-print-directory lint-checks
+
+lint-checks:
 	ruff check $(PYTHON_SOURCES)
 	ruff format --check $(PYTHON_SOURCES)
 	ansible-lint --profile production
 	python devtools/readme_vars.py --check
 	@bash tests/check_build.sh
-	@bash tests/ecosystem.sh sanity
-	@bash tests/ecosystem.sh docs
-	@bash tests/ecosystem.sh changelog
-
-## The ecosystem checks not yet in lint (tests/ecosystem.sh): galaxy-importer on the built
-## tarball still has ansible-lint findings of its own; ansible-test units runs tests/unit.
-galaxy-check: setup
-	@bash tests/ecosystem.sh galaxy
-
-units-ansible-test: setup
-	@bash tests/ecosystem.sh units
 
 unit: setup
-	pytest -q tests/unit
+	@$(TIMED) unit -- pytest -q -n 2 $(call JUNIT,unit) tests/unit
 
-## One molecule scenario per role, in podman containers from the local image.
-molecule: $(addprefix molecule-,$(ROLES))
+## One molecule scenario per role, in podman containers from the local image (Debian 12,
+## bookworm). The same scenarios run on Debian 11 (bullseye, Python 3.9) and 13 (trixie,
+## Python 3.13): molecule-ROLE-SUITE builds that suite's image when missing first. CI's
+## `molecule` runs every role on bookworm and MATRIX_CI_ROLES on the other suites too;
+## `molecule-matrix` (nightly-style) runs the rest of the matrix.
+SUITES := bullseye bookworm trixie
+OTHER_SUITES := $(filter-out bookworm,$(SUITES))
+MATRIX_CI_ROLES := libs jupyter
+MATRIX_ALL := $(foreach r,$(ROLES),$(foreach s,$(OTHER_SUITES),molecule-$(r)-$(s)))
+MATRIX_CI := $(foreach r,$(MATRIX_CI_ROLES),$(foreach s,$(OTHER_SUITES),molecule-$(r)-$(s)))
+
+.PHONY: molecule-matrix $(MATRIX_ALL) $(addprefix image-,$(OTHER_SUITES))
+
+molecule: $(addprefix molecule-,$(ROLES)) $(MATRIX_CI)
+
+molecule-matrix: $(filter-out $(MATRIX_CI),$(MATRIX_ALL))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: setup
-	molecule test -s $*
+	@$(TIMED) molecule-$* -- env MLBOX_DEBIAN_SUITE=bookworm molecule test -s $*
+
+$(addprefix image-,$(OTHER_SUITES)): image-%: setup
+	@MLBOX_DEBIAN_SUITE=$* bash scripts/local_image.sh
+
+define matrix_rule
+molecule-$(1)-$(2): image-$(2)
+	@$$(TIMED) molecule-$(1)-$(2) -- env MLBOX_DEBIAN_SUITE=$(2) molecule test -s $(1)
+endef
+$(foreach r,$(ROLES),$(foreach s,$(OTHER_SUITES),$(eval $(call matrix_rule,$(r),$(s)))))
 
 ## Provider lifecycles: local on real podman, the clouds against their API doubles.
 integration: $(addprefix integration-,$(CLOUDS))
 
 $(addprefix integration-,$(CLOUDS)): integration-%: setup
-	pytest -q tests/integration/$*
+	@$(TIMED) integration-$* -- pytest -q $(call JUNIT,integration-$*) tests/integration/$*
 
 integration-azure: setup-azure
 
@@ -82,7 +102,7 @@ setup-azure: setup
 	@bash tests/setup/azure.sh
 
 scripts-test: setup
-	pytest -q tests/scripts
+	@$(TIMED) scripts -- pytest -q $(call JUNIT,scripts) tests/scripts
 
 bench: setup
 	python bench/run.py
@@ -93,8 +113,18 @@ bench: setup
 ## serial; their outputs interleave line by line.
 DOUBLE_CLOUDS := $(filter-out local,$(CLOUDS))
 
-test: test-fast
+test: setup
+	@rm -rf test-reports/timings test-reports/junit
+	$(MAKE) --no-print-directory test-fast
 	$(MAKE) --no-print-directory -j2 -Oline test-podman test-doubles
+
+## Where the time went: each suite's wall time, its load and the slowest tests.
+timings:
+	@python devtools/ci_timings.py report
+
+test-podman: export MLBOX_CI_STREAM := podman
+test-doubles: export MLBOX_CI_STREAM := doubles
+test-fast: export MLBOX_CI_STREAM := fast
 
 test-podman: setup
 	$(MAKE) --no-print-directory -j1 molecule scripts-test $(filter integration-local,$(addprefix integration-,$(CLOUDS)))
@@ -107,3 +137,15 @@ build: setup
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+## Smoke tests on a real account (they bill it; never part of `make test` or CI): the
+## lifecycle with the smallest instance and a 20 GB disk, its expected cost printed first,
+## skipped without the cloud's credentials in the environment. See README, "Smoke test on a
+## real account".
+.PHONY: smoke-aws smoke-aliyun smoke-azure
+
+smoke-aws smoke-aliyun: smoke-%: setup
+	MLBOX_SMOKE=$* pytest -s -rs tests/smoke -m smoke_$*
+
+smoke-azure: setup-azure
+	MLBOX_SMOKE=azure pytest -s -rs tests/smoke -m smoke_azure

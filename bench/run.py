@@ -20,6 +20,7 @@ asserts on time: the benchmark reports.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -47,6 +48,17 @@ BENCH = ROOT / "bench"
 IMAGE = os.environ.get("MLBOX_IMAGE", "localhost/mlbox-debian:bookworm")
 VARIANTS = ("baseline", "floor", "cold", "warm", "noop")
 LOGIN_TIMEOUT = 900
+
+
+def podman_settings() -> Any:
+    """What podman needs on this machine (runtime, --ulimit), as cloud_local works it out:
+    the collection's plugins/module_utils/local_podman.py, loaded by path."""
+    path = ROOT / "plugins" / "module_utils" / "local_podman.py"
+    spec = importlib.util.spec_from_file_location("mlbox_local_podman", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.settings()
 
 
 def free_port() -> int:
@@ -130,8 +142,8 @@ class Shell:
         started = time.monotonic()
         watch = LoginWatch(port, self.password, started)
         subprocess.run(
-            ["podman", "run", "-d", "--name", self.name, "--systemd=always",
-             "-p", f"127.0.0.1:{port}:{port}", IMAGE, "/lib/systemd/systemd"],
+            ["podman", "run", *podman_settings().run_args, "-d", "--name", self.name,
+             "--systemd=always", "-p", f"127.0.0.1:{port}:{port}", IMAGE, "/lib/systemd/systemd"],
             check=True, capture_output=True, env=self.env,
         )  # fmt: skip
         try:
@@ -343,7 +355,6 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {VARIANTS}")
     env = dict(os.environ)
-    env.setdefault("CONTAINERS_CONF", str(ROOT / "tests" / "setup" / "containers.conf"))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     password = secrets.token_urlsafe(16)
     load_before = load()

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Build the local "cloud image" that cloud=local instances and the tests run: Debian 12
-# with systemd, sshd and python3, like a fresh cloud VM. No registry is needed: the root
+# Build the local "cloud image" that cloud=local instances and the tests run: Debian with
+# systemd, sshd and python3, like a fresh cloud VM. No registry is needed: the root
 # filesystem comes from debootstrap and is imported into podman. Built only when missing.
 #
-#   scripts/local_image.sh [IMAGE]      (default localhost/mlbox-debian:bookworm)
-#   MLBOX_IMAGE_REBUILD=1 forces a rebuild; MLBOX_DEBIAN_MIRROR picks the mirror.
+#   scripts/local_image.sh [IMAGE]      (default localhost/mlbox-debian:SUITE)
+#   MLBOX_DEBIAN_SUITE picks the release: bullseye (Debian 11, Python 3.9), bookworm (12,
+#   Python 3.11, the default everything uses) or trixie (13, Python 3.13); each suite is its
+#   own cached image. MLBOX_IMAGE_REBUILD=1 forces a rebuild; MLBOX_DEBIAN_MIRROR picks the
+#   mirror.
 set -euo pipefail
 
-image=${1:-${MLBOX_IMAGE:-localhost/mlbox-debian:bookworm}}
+suite=${MLBOX_DEBIAN_SUITE:-bookworm}
+case $suite in
+  bullseye | bookworm | trixie) ;;
+  *) echo "error: MLBOX_DEBIAN_SUITE=$suite: give bullseye, bookworm or trixie" >&2; exit 2 ;;
+esac
+image=${1:-${MLBOX_IMAGE:-localhost/mlbox-debian:$suite}}
 mirror=${MLBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/mlbox
 packages=python3,python3-apt,python3-venv,ca-certificates,sudo,systemd,systemd-sysv,dbus,iproute2,openssh-server,udev,e2fsprogs,util-linux
@@ -28,9 +36,10 @@ done
 mkdir -p "$cache"
 rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
 trap 'rm -rf "$rootfs"' EXIT
-echo "image $image: building with debootstrap from $mirror (about a minute)"
-debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-  || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+log=$cache/debootstrap-$suite.log
+echo "image $image: building Debian $suite with debootstrap from $mirror (about a minute)"
+debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$log" 2>&1 \
+  || { tail -20 "$log" >&2; exit 1; }
 
 # A cloud VM trusts what its provider's network trusts; the local one trusts what this host
 # trusts, so package installs inside it work behind the same TLS-inspecting proxies.
@@ -67,7 +76,8 @@ for unit in systemd-udevd.service systemd-udev-trigger.service getty@tty1.servic
 done
 
 tar -C "$rootfs" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' \
-  --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL mlbox.recipe=$recipe" - "$image" >/dev/null
+  --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL mlbox.recipe=$recipe" \
+  --change "LABEL mlbox.suite=$suite" - "$image" >/dev/null
 # The image of the older recipe goes unless a container still runs from it.
 if [[ -n $old ]]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
 echo "image $image: built"

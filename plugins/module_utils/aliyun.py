@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import time
 
 from ansible.module_utils.basic import env_fallback
@@ -244,3 +245,34 @@ def tags_dict(resource):
 
 def fail(module, error, **extra):
     module.fail_json(msg=str(error), code=error.code, request_id=error.request_id, **extra)
+
+
+# Ubuntu's long-term-support releases are the April ones of even years (20.04, 22.04, 24.04);
+# Aliyun's public images spell them ubuntu_<yy>_04_x64_<size>_alibase_<build date>.vhd.
+UBUNTU_LTS = re.compile(r"^ubuntu_(\d{2})_04_x64_")
+
+
+def image_view(item):
+    return {
+        "id": item.get("ImageId", ""),
+        "name": item.get("ImageName", ""),
+        "os_name": item.get("OSNameEn") or item.get("OSName", ""),
+        "architecture": item.get("Architecture", ""),
+        "size_gb": int(item.get("Size") or 0),
+        "created": item.get("CreationTime", ""),
+    }
+
+
+def newest_ubuntu_lts(images):
+    """The newest build of the newest Ubuntu LTS release among DescribeImages' images."""
+    candidates = []
+    for item in images:
+        match = UBUNTU_LTS.match(item.get("ImageId", ""))
+        if not match or int(match.group(1)) % 2:
+            continue
+        if item.get("Architecture", "x86_64") != "x86_64" or item.get("Status") != "Available":
+            continue
+        candidates.append((int(match.group(1)), item.get("CreationTime", ""), item))
+    if not candidates:
+        return None
+    return image_view(max(candidates, key=lambda c: (c[0], c[1]))[2])

@@ -44,7 +44,10 @@ options:
       - Tags of a new snapshot; missing ones are added to a found one (others are kept).
     type: dict
   force:
-    description: With O(state=absent), delete a snapshot even if disks were created from it.
+    description:
+      - With O(state=absent), delete a snapshot even if disks were created from it (they can
+        then no longer be re-initialized).
+      - Without it such a snapshot is kept, and RV(skipped_reason) says why.
     type: bool
     default: false
   wait:
@@ -124,6 +127,17 @@ snapshot:
     tags:
       description: Tags.
       type: dict
+skipped_reason:
+  description:
+    - Why nothing was done, when the API's answer means there is nothing to do.
+    - V(never_attached) (O(state=present)) - the disk was never attached to an instance, so its
+      content is what it was made from (empty, or the snapshot it was restored from); ECS
+      refuses to snapshot it (C(IncorrectDiskStatus.NeverAttached)).
+    - V(disk_created_from_it) (O(state=absent) without O(force)) - a disk was made from the
+      snapshot; ECS keeps it (C(SnapshotCreatedDisk)), and so does this module.
+  returned: when nothing was done for such a reason
+  type: str
+  sample: disk_created_from_it
 """
 
 import time
@@ -208,13 +222,18 @@ def present(module, ecs):
 
     if module.check_mode:
         module.exit_json(changed=True, snapshot={})
-    answer = ecs.call(
-        "CreateSnapshot",
-        DiskId=params["disk_id"],
-        SnapshotName=params["name"],
-        Description=params["description"],
-        Tags=params["tags"] or None,
-    )
+    try:
+        answer = ecs.call(
+            "CreateSnapshot",
+            DiskId=params["disk_id"],
+            SnapshotName=params["name"],
+            Description=params["description"],
+            Tags=params["tags"] or None,
+        )
+    except AliyunError as e:
+        if e.code != "IncorrectDiskStatus.NeverAttached":
+            raise
+        module.exit_json(changed=False, snapshot={}, skipped_reason="never_attached", msg=str(e))
     snap = by_id(ecs, answer["SnapshotId"]) or {
         "id": answer["SnapshotId"],
         "status": "progressing",
@@ -237,6 +256,10 @@ def absent(module, ecs):
         try:
             ecs.call("DeleteSnapshot", SnapshotId=snap["id"], Force=params["force"] or None)
         except AliyunError as e:
+            if e.code == "SnapshotCreatedDisk":
+                module.exit_json(
+                    changed=False, snapshot=snap, skipped_reason="disk_created_from_it", msg=str(e)
+                )
             if e.code != "InvalidSnapshotId.NotFound":
                 raise
     module.exit_json(changed=True, snapshot=snap)

@@ -51,6 +51,16 @@ options:
       - An OpenSSH public key; each key pair found tells whether it holds this key
         (RV(key_pairs[].matches)).
     type: str
+  image:
+    description:
+      - V(ubuntu-lts) picks the newest Ubuntu LTS x86_64 public (system) image that
+        O(instance_type) can run (C(DescribeImages)); any other value is an image id, which
+        must exist in the region. Returned in RV(image).
+      - Left out, no image is looked up.
+    type: str
+  instance_type:
+    description: The instance type the image of O(image) must run on.
+    type: str
   region_check:
     description:
       - Whether to look at the region first, as M(mlbox.workbench.aliyun_region_info) does
@@ -263,6 +273,17 @@ zones:
   returned: when O(region_check)
   type: list
   elements: dict
+image:
+  description: The image of O(image), empty when there is none.
+  returned: when O(image) is given
+  type: dict
+  contains:
+    id: {description: Image id., type: str, sample: ubuntu_24_04_x64_20G_alibase_20250113.vhd}
+    name: {description: Image name., type: str}
+    os_name: {description: Operating system, in English., type: str, sample: Ubuntu  24.04 64 bit}
+    architecture: {description: Architecture., type: str, sample: x86_64}
+    size_gb: {description: Size of the image; the system disk is at least this., type: int}
+    created: {description: When the image was built., type: str}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -272,9 +293,13 @@ from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
     connect,
     describe_region,
     fail,
+    image_view,
     key_fingerprint,
+    newest_ubuntu_lts,
     tags_dict,
 )
+
+LATEST_LTS = "ubuntu-lts"
 
 KINDS = (
     "vpcs",
@@ -441,6 +466,18 @@ def gather(ecs, tags, disk_ids, with_snapshots, public_key=None, disk_name_prefi
     }
 
 
+def find_image(ecs, image, instance_type):
+    """The image asked for: the newest Ubuntu LTS one (LATEST_LTS), or the given id; {} if none."""
+    query = dict(ImageOwnerAlias="system", OSType="linux", Status="Available")
+    if image == LATEST_LTS:
+        query.update(Architecture="x86_64", InstanceType=instance_type or None)
+        found = ecs.pages("DescribeImages", "Images", "Image", **query)
+        return newest_ubuntu_lts(found) or {}
+    found = ecs.pages("DescribeImages", "Images", "Image", ImageId=image, ImageOwnerAlias=None)
+    found = [i for i in found if i.get("ImageId") == image]
+    return image_view(found[0]) if found else {}
+
+
 def main():
     spec = aliyun_argument_spec()
     spec.update(
@@ -450,6 +487,8 @@ def main():
         region_check=dict(type="bool", default=False),
         public_key=dict(type="str", no_log=False),
         disk_name_prefix=dict(type="str"),
+        image=dict(type="str"),
+        instance_type=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
@@ -474,6 +513,8 @@ def main():
             )
         else:
             found.update({kind: [] for kind in KINDS})
+        if params["image"] and found.get("region_known", True):
+            found["image"] = find_image(ecs, params["image"], params["instance_type"])
     except AliyunError as e:
         fail(module, e)
     module.exit_json(changed=False, **found)

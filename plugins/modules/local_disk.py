@@ -43,7 +43,11 @@ options:
     type: str
     default: ""
   source:
-    description: With O(state=present) and no bound disk, where the disk comes from.
+    description:
+      - With O(state=present) and no bound disk, where the disk comes from.
+      - With a bound disk, a O(disk_id) (V(existing)) or O(snapshot_id) (V(snapshot)) other
+        than that disk (or the snapshot it was restored from) fails, naming the disk the
+        instance holds and how to switch; V(new) keeps the bound disk (origin V(bound)).
     type: str
     choices: [new, existing, snapshot]
     default: new
@@ -153,15 +157,62 @@ def _unknown_disk(store: Store, disk_id: str) -> str:
     )
 
 
+def _refuse_another_choice(store: Store, module: AnsibleModule, bound: dict[str, Any]) -> None:
+    """An instance keeps the disk bound to it: a disk or snapshot chosen explicitly that is not
+    that disk (or the snapshot it was restored from) fails, naming the disk and how to switch.
+    A choice that does not exist fails as it would without an instance."""
+    params = module.params
+    source, held = params["source"], bound["id"]
+    if source == "existing" and params["disk_id"]:
+        if store.disk(params["disk_id"]) is None:
+            module.fail_json(msg=_unknown_disk(store, params["disk_id"]))
+        if params["disk_id"] == held:
+            return
+        chosen = f"disk {params['disk_id']} (workbench_disk_id)"
+    elif source == "snapshot" and params["snapshot_id"]:
+        if store.snapshot(params["snapshot_id"]) is None:
+            module.fail_json(msg=_unknown_snapshot(store, params["snapshot_id"]))
+        if params["snapshot_id"] == bound.get("snapshot_id"):
+            return
+        chosen = f"a disk restored from snapshot {params['snapshot_id']} (workbench_snapshot_id)"
+    else:
+        return
+    origin = f", restored from {bound['snapshot_id']}" if bound.get("snapshot_id") else ""
+    name = "" if store.workbench == "mlbox" else f" --name {store.workbench}"
+    module.fail_json(
+        msg=(
+            f"The instance {params['instance']} of workbench '{store.workbench}' holds data disk "
+            f"{held}{origin}, and an instance keeps its disk: {chosen} was not used, and "
+            "nothing was changed. To switch, delete the instance first (the disk is kept): "
+            f"scripts/delete_instance.py --cloud local{name} --no-snapshot --no-delete-disk "
+            "(or playbooks/teardown.yml), then start again with that choice. To go on with "
+            f"{held}: --disk existing:{held} (workbench_disk_source=existing "
+            f"workbench_disk_id={held}), or no disk choice at all."
+        )
+    )
+
+
+def _unknown_snapshot(store: Store, snap_id: str) -> str:
+    owner = store.owner_of("snapshot", snap_id) if snap_id else None
+    known = ", ".join(f"{s['id']} ({s['name']}, {s['status']})" for s in store.snapshots())
+    where = f" (it belongs to workbench '{owner}')" if owner else ""
+    return (
+        f"snapshot {snap_id or '(none given)'} not found for workbench "
+        f"'{store.workbench}'{where} (workbench_snapshot_id); its snapshots: "
+        f"{known or 'none'}"
+    )
+
+
 def present(store: Store, module: AnsibleModule) -> dict[str, Any]:
     params = module.params
     instance = params["instance"]
     if not instance:
         module.fail_json(msg="state=present needs instance (the name the disk is bound to)")
     bound = store.bound_disk(instance)
-    if bound is not None:
-        return {"changed": False, "disk": store.normalized_disk(bound), "origin": "bound"}
     source = params["source"]
+    if bound is not None:
+        _refuse_another_choice(store, module, bound)
+        return {"changed": False, "disk": store.normalized_disk(bound), "origin": "bound"}
     if source == "existing":
         disk_id = params["disk_id"]
         if not disk_id:
@@ -186,16 +237,7 @@ def present(store: Store, module: AnsibleModule) -> dict[str, Any]:
         snap_id = params["snapshot_id"]
         snapshot = store.snapshot(snap_id) if snap_id else None
         if snapshot is None:
-            owner = store.owner_of("snapshot", snap_id) if snap_id else None
-            known = ", ".join(f"{s['id']} ({s['name']}, {s['status']})" for s in store.snapshots())
-            where = f" (it belongs to workbench '{owner}')" if owner else ""
-            module.fail_json(
-                msg=(
-                    f"snapshot {snap_id or '(none given)'} not found for workbench "
-                    f"'{store.workbench}'{where} (workbench_snapshot_id); its snapshots: "
-                    f"{known or 'none'}"
-                )
-            )
+            module.fail_json(msg=_unknown_snapshot(store, snap_id))
         if snapshot["status"] != "completed":
             module.fail_json(
                 msg=(

@@ -18,6 +18,11 @@ description:
     anything is created.
   - With O(container) and O(image), also what podman knows of the workbench's container and
     whether its image exists, so the provider looks at everything in one module call.
+  - Also what podman needs on this machine to start a container (the OCI runtime where
+    podman's default cannot work, C(--ulimit) values within this process's hard limits),
+    so that no containers.conf is needed.
+  - With O(address), also whether that address is one of this machine's (the local
+    provider publishes its ports there).
 options:
   container:
     description: Name of the workbench's container to inspect; empty for none.
@@ -25,6 +30,10 @@ options:
     default: ""
   image:
     description: Image whose presence to check; empty for none.
+    type: str
+    default: ""
+  address:
+    description: An IP address to check is one of this machine's; empty for none.
     type: str
     default: ""
 author:
@@ -82,13 +91,32 @@ image_exists:
   description: Whether O(image) exists in podman's store; false when none was asked for.
   returned: always
   type: bool
+podman:
+  description:
+    - What podman needs here; C(global_args) go on every podman command, C(run_args) on
+      C(podman run) / C(create) (as C(cmd_args) of containers.podman.podman_container).
+  returned: always
+  type: dict
+  sample: {runtime: runc, ulimits: ["nofile=1024:20000", "nproc=96369:96369"],
+           global_args: [--runtime, runc], command: [podman, --runtime, runc],
+           run_args: [--runtime, runc, --ulimit, "nofile=1024:20000",
+                      --ulimit, "nproc=96369:96369"]}
+address_local:
+  description: Whether O(address) can be bound on this machine; true when none was asked for.
+  returned: always
+  type: bool
 """
 
 import json
 import os
 import shutil
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.local_podman import (
+    PodmanSettings,
+    settings,
+)
 from ansible_collections.mlbox.workbench.plugins.module_utils.local_storage import (
     StorageError,
     Store,
@@ -104,11 +132,13 @@ def main() -> None:
             workbench=dict(type="str", required=True),
             container=dict(type="str", default=""),
             image=dict(type="str", default=""),
+            address=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
     store = Store(module.params["state_dir"], module.params["workbench"], module.run_command)
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    podman = settings()
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None] + podman.missing
     disks, snapshots = [], []
     if "losetup" not in missing:
         try:
@@ -118,10 +148,10 @@ def main() -> None:
         snapshots = [store.normalized_snapshot(s) for s in store.snapshots()]
     container, image_exists = {}, False
     if "podman" not in missing:
-        container = inspect_container(module, module.params["container"])
+        container = inspect_container(module, podman, module.params["container"])
         if module.params["image"]:
             rc, _out, _err = module.run_command(
-                ["podman", "image", "exists", module.params["image"]]
+                podman.command("image", "exists", module.params["image"])
             )
             image_exists = rc == 0
     module.exit_json(
@@ -132,14 +162,29 @@ def main() -> None:
         missing_tools=missing,
         container=container,
         image_exists=image_exists,
+        podman=podman.as_dict(),
+        address_local=address_is_local(module.params["address"]),
     )
 
 
-def inspect_container(module: AnsibleModule, name: str) -> dict:
+def address_is_local(address: str) -> bool:
+    """Whether a socket can be bound to the address here (port 0: any free one)."""
+    if not address:
+        return True
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((address, 0))
+    except OSError:
+        return False
+    return True
+
+
+def inspect_container(module: AnsibleModule, podman: PodmanSettings, name: str) -> dict:
     """podman's view of the container, {} when it does not exist (or none was named)."""
     if not name:
         return {}
-    rc, out, err = module.run_command(["podman", "container", "inspect", name])
+    rc, out, err = module.run_command(podman.command("container", "inspect", name))
     if rc != 0:
         if "no such container" in (err + out).lower():
             return {}

@@ -15,6 +15,7 @@ from .azure_sdk import ensure_azure_sdk
 from .choices import CLOUDS, parse_name
 from .credentials import cloud_credentials
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, CliError, PlaybookError
+from .lock import WorkbenchLock
 from .playbooks import Playbooks, import_runner, project_dir
 from .progress import Output
 from .terminal import Terminal
@@ -68,6 +69,12 @@ def common_parser() -> argparse.ArgumentParser:
         "naming the flag where there is none",
     )
     behaviour.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another start or delete of this workbench runs, wait for it to end "
+        "instead of failing (exit 5) at once",
+    )
+    behaviour.add_argument(
         "-v",
         "--verbose",
         action="count",
@@ -88,6 +95,12 @@ class Session:
     playbooks: Playbooks
     secrets: dict[str, str]
     credentials_source: str
+    lock: WorkbenchLock | None = None
+
+    def hold_lock(self) -> None:
+        """The workbench's lock for the rest of this run: one start or delete at a time."""
+        self.lock = WorkbenchLock(self.args.cloud, self.args.name)
+        self.lock.take(self.args.wait, self.output)
 
     def common_vars(self) -> dict[str, Any]:
         variables: dict[str, Any] = {"cloud": self.args.cloud, "workbench_name": self.args.name}

@@ -117,6 +117,7 @@ def teardown_vars(args: argparse.Namespace, snapshot: bool, delete_disk: bool) -
 def delete(args: argparse.Namespace) -> None:
     session = open_session(args)
     session.playbooks.require("teardown.yml", "disks.yml")
+    session.hold_lock()
     snapshot = resolve_snapshot(args, session)
     delete_disk = resolve_delete_disk(args, session)
     if delete_disk:

@@ -7,6 +7,7 @@ EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
 EXIT_CREDENTIALS = 3
 EXIT_PLAYBOOK = 4
+EXIT_BUSY = 5
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """\
@@ -16,6 +17,8 @@ exit codes:
   2    bad usage or input, or a needed choice is missing and there is no terminal to ask
   3    cloud credentials missing
   4    a playbook failed (the failing task's message and the full log's path are printed)
+  5    another run of this workbench holds its lock (its pid, command and start are printed;
+       --wait waits for it)
   130  interrupted (Ctrl-C); running the same command again finishes the job
 """
 
@@ -36,6 +39,10 @@ class CredentialsError(CliError):
 
 class PlaybookError(CliError):
     exit_code = EXIT_PLAYBOOK
+
+
+class BusyError(CliError):
+    exit_code = EXIT_BUSY
 
 
 class Interrupted(CliError):

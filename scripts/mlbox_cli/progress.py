@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
+
+# A task that starts a phase says so: `vars: {mlbox_phase: <key>}` on the task (or on the
+# block around it), read here from the task's file. The labels of the keys:
+PHASE_LABELS = {
+    "inputs": "checking the inputs",
+    "lock": "waiting for the workbench's lock",
+    "network": "security group",
+    "ssh_key": "SSH key",
+    "data_disk": "data disk",
+    "instance": "instance",
+    "ssh_wait": "waiting for SSH",
+    "snapshot": "snapshot of the data disk (waits until complete)",
+    "prune": "pruning old snapshots",
+    "cleanup": "network",
+    "listing": "listing disks and snapshots",
+}
+PHASE_VAR = "mlbox_phase"
+# A marked task that is still running this long after it started (not skipped) is announced.
+ANNOUNCE_AFTER = 0.3
 
 # Host-configuration roles: the phase is the role.
 ROLE_PHASES = {
@@ -85,7 +106,14 @@ def is_probe(event_data: dict[str, Any]) -> bool:
 
 
 def phase_for(event_data: dict[str, Any], table: list[tuple[str, str]]) -> str | None:
-    """The phase a task belongs to, or None when it says nothing about one."""
+    """The phase a task starts, or None when it starts none: its explicit mark; a host role;
+    else (a provider whose files mark no phase yet) a guess from the task's name."""
+    marked = marked_phase(event_data)
+    if marked:
+        return marked
+    path = str(event_data.get("task_path") or "").rpartition(":")[0]
+    if path and _marks(path):
+        return None  # a file that marks its phases: unmarked tasks start none
     role = str(event_data.get("role") or "")
     for name, phase in ROLE_PHASES.items():
         if role == name or role.endswith("." + name):
@@ -98,6 +126,52 @@ def phase_for(event_data: dict[str, Any], table: list[tuple[str, str]]) -> str |
         if re.search(pattern, text):
             return phase
     return None
+
+
+def _phase_of(node: Any, inherited: str | None, marks: dict[int, str]) -> None:
+    """Walk a task list node: every task's line -> the phase its vars (or its blocks') set."""
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        return
+    for task in node.value:
+        if not isinstance(task, yaml.MappingNode):
+            continue
+        keys = {k.value: v for k, v in task.value if isinstance(k, yaml.ScalarNode)}
+        phase = inherited
+        task_vars = keys.get("vars")
+        if isinstance(task_vars, yaml.MappingNode):
+            for key, value in task_vars.value:
+                if key.value == PHASE_VAR and isinstance(value, yaml.ScalarNode):
+                    phase = value.value
+        if phase and "{{" not in phase:
+            marks[task.start_mark.line + 1] = phase
+        for nested in ("block", "rescue", "always"):
+            _phase_of(keys.get(nested), phase, marks)
+
+
+@lru_cache(maxsize=64)
+def _marks(path: str) -> dict[int, str]:
+    import yaml
+
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    marks: dict[int, str] = {}
+    _phase_of(root, None, marks)
+    return marks
+
+
+def marked_phase(event_data: dict[str, Any]) -> str | None:
+    """The phase the task's own file marks it with (vars: {mlbox_phase: ...}), as a label."""
+    path, _, line = str(event_data.get("task_path") or "").rpartition(":")
+    if not path or not line.isdigit():
+        return None
+    key = _marks(path).get(int(line))
+    if key is None:
+        return None
+    return PHASE_LABELS.get(key, key.replace("_", " "))
 
 
 def _first_text(res: dict[str, Any]) -> str:
@@ -184,16 +258,27 @@ class RunEvents:
     failures: list[Failure] = field(default_factory=list)
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     ansible_pid: int | None = None
+    announce_after: float = ANNOUNCE_AFTER
+    # The phase a task started, shown once the task is seen to run (not skipped).
+    pending: tuple[str, str] | None = None
+    _timer: threading.Timer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, event: dict[str, Any]) -> bool:
         """ansible-runner's event_handler: returns True so the event is kept in the log."""
         data = event.get("event_data") or {}
         if self.ansible_pid is None and isinstance(event.get("pid"), int):
             self.ansible_pid = event["pid"]
-        name = event.get("event")
+        name = str(event.get("event") or "")
         if name == "playbook_on_task_start":
             self._task_started(data)
-        elif name == "runner_on_ok":
+        elif name == "runner_on_start":
+            self._runner_started(data)
+        elif name == "runner_on_skipped":
+            self._drop(data)
+        elif name.startswith(("runner_on_", "runner_item_on_", "runner_retry")):
+            self._show(data.get("task_uuid"))
+        if name == "runner_on_ok":
             self._task_ok(data)
         elif (
             name == "runner_on_failed" and not data.get("ignore_errors")
@@ -203,11 +288,48 @@ class RunEvents:
 
     def _task_started(self, data: dict[str, Any]) -> None:
         phase = phase_for(data, PHASE_TABLES.get(self.kind, PROVISION_PHASES))
-        if phase and phase != self.phase:
+        with self._lock:
+            self._cancel()
+            self.pending = None
+            if phase and phase not in self.shown:
+                self.pending = (str(data.get("task_uuid") or ""), phase)
+
+    def _runner_started(self, data: dict[str, Any]) -> None:
+        """A skipped task ends at once: one still running a moment later runs its phase."""
+        with self._lock:
+            if not self.pending or self.pending[0] != str(data.get("task_uuid") or ""):
+                return
+            self._cancel()
+            if self.announce_after <= 0:
+                return
+            uuid = self.pending[0]
+            self._timer = threading.Timer(self.announce_after, self._show, args=(uuid,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _drop(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            if self.pending and self.pending[0] == str(data.get("task_uuid") or ""):
+                self._cancel()
+                self.pending = None
+
+    def _show(self, uuid: Any) -> None:
+        with self._lock:
+            if not self.pending or self.pending[0] != str(uuid or ""):
+                return
+            self._cancel()
+            phase = self.pending[1]
+            self.pending = None
             self.phase = phase
-            if self.output and phase not in self.shown:  # one line per phase, in first order
+            if phase not in self.shown:  # one line per phase, in the order they run
                 self.shown.add(phase)
-                self.output.line("phase", phase)
+                if self.output:
+                    self.output.line("phase", phase)
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _task_ok(self, data: dict[str, Any]) -> None:
         res = data.get("res") or {}

@@ -237,12 +237,22 @@ def summary(
     else:
         lines = [("ok", f"notebook at https://{ip}:{port_}  (self-signed certificate)")]
         lines.append(("", f"  password:  {password.where()}"))
+    disk = instance.get("disk_id", "?")
     lines += [
         ("", f"  ssh:       {ssh_command(instance)}"),
-        ("", f"  data disk: {instance.get('disk_id', '?')}  (at /mnt/ml)"),
-        ("", f"  instance:  {instance.get('id', '?')} ({spot}, {args.cloud})"),
-        ("", f"  to stop paying: {delete_hint(args)}"),
+        ("", f"  data disk: {disk}  (at /mnt/ml)"),
     ]
+    if instance.get("disk_origin") == "bound" and args.disk and args.disk.source == "new":
+        lines.append(
+            ("", "             kept: the instance holds it, so --disk new made no new disk "
+                 "(delete the instance first for one)")
+        )  # fmt: skip
+    lines.append(("", f"  instance:  {instance.get('id', '?')} ({spot}, {args.cloud})"))
+    if args.cloud == "local":
+        # Nothing is billed on this machine: say what deleting it does instead.
+        lines.append(("", f"  to take it away (the disk is kept): {delete_hint(args)}"))
+    else:
+        lines.append(("", f"  to stop paying: {delete_hint(args)}"))
     return lines
 
 
@@ -259,6 +269,7 @@ def start(args: argparse.Namespace) -> None:
     check_args(args)
     session = open_session(args)
     session.playbooks.require("provision.yml", "disks.yml")
+    session.hold_lock()
     disk = resolve_disk(args, session)
     instance_type = resolve_instance_type(args, session)
     password = notebook_password(

@@ -6,18 +6,37 @@ ECS / VPC call here: a proxied request arrives with the absolute URL of the real
 and the Action, its parameters and the answer are those of the real RPC protocol (JSON
 bodies, errors as {Code, Message, RequestId, HostId} with the HTTP status the API uses).
 
+Faithful to the vendor's contract (see aliyun_contract.py and aliyun_rules.py):
+- every request is checked against the SDK's <Action>Request model of its API version (the
+  Version parameter: 2014-05-26 ECS, 2016-04-28 VPC): an unknown parameter, a mistyped value
+  or a missing required one is refused (InvalidParameter / MissingParameter), as is an action
+  the API does not have;
+- every answer must come back unchanged from the SDK's <Action>ResponseBody model, or the
+  double answers 500 with what is wrong (a bug of the double, never hidden);
+- the documented rules (aliyun_rules.RULES: key types, names, disk categories per instance
+  family, sizes per category and performance level, snapshot, attach, detach and delete
+  preconditions, quotas) refuse with the API's own code, status and message;
+- asynchronous by default: instances go Pending -> Starting -> Running, disks Creating ->
+  Available, attachments Attaching -> In_use, detachments Detaching -> Available, snapshots
+  progressing -> accomplished, each step taking `polls` reads of the resource (a Describe*
+  that returns it), never wall-clock time; {"polls": 0} makes everything instant, for a test
+  that says why.
+
 Controls, on the server's own address (not through the proxy):
-  GET    /_mlbox/requests   the journal: [{action, params, access_key, status, code}] in order
+  GET    /_mlbox/requests   the journal: [{action, params, access_key, at, status, code}] in
+                            order (at: the double's monotonic clock, in seconds)
                             (DescribeSnapshots also: seen = {snapshot id: status answered})
   DELETE /_mlbox/requests   forget the journal
   POST   /_mlbox/faults     [{action, code, message?, status?, match?: {param: value}, times?}]
+                            (code from aliyun_rules.FAULTS, else the control answers 400)
                             or [{snapshot: "failed" | "progressing"}]: what a snapshot becomes
                             once its looks are spent (failed, or it never finishes), instead of
                             accomplished; the latest such fault wins
   DELETE /_mlbox/faults     no faults (a snapshot held "progressing" completes on its next look)
-  POST   /_mlbox/reset      empty account, no faults, empty journal
+  POST   /_mlbox/reset      empty account, no faults, empty journal, default settings
   GET    /_mlbox/state      every resource held, by kind
-  POST   /_mlbox/config     {"snapshot_polls": N}: a snapshot is "progressing" for N looks
+  POST   /_mlbox/config     {"snapshot_polls": N}: a snapshot is "progressing" for N looks;
+                            {"polls": N}: reads per step of the other transitions (default 1)
 
 Run: python tests/doubles/aliyun_ecs.py [--port 0]; prints "port=N" once it listens.
 """
@@ -33,10 +52,30 @@ import itertools
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from aliyun_contract import VERSIONS, answer_problem, request_problem
+from aliyun_rules import (
+    DATA_DISK_SIZES,
+    DEFAULT_DATA_CATEGORY,
+    DEFAULT_PERFORMANCE_LEVEL,
+    DEFAULT_SYSTEM_CATEGORY,
+    DEFAULT_SYSTEM_SIZE,
+    FAMILY_DISKS,
+    FAULTS,
+    INSTANCE_TYPES,
+    KEY_TYPES,
+    NAME_RULES,
+    PERFORMANCE_LEVELS,
+    QUOTAS,
+    RULES,
+    SYSTEM_DISK_SIZES,
+    name_ok,
+)
 
 REGIONS = {
     "cn-hangzhou": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"],
@@ -44,8 +83,85 @@ REGIONS = {
     "cn-shanghai": ["cn-shanghai-l", "cn-shanghai-m"],
     "ap-southeast-1": ["ap-southeast-1a", "ap-southeast-1b"],
 }
-INSTANCE_TYPES = ["ecs.g7.large", "ecs.g7.xlarge", "ecs.c7.large", "ecs.gn6i-c4g1.xlarge"]
-# Parameters that say nothing about the call itself (signature, client bookkeeping).
+# The public (system) images of every region, as DescribeImages lists them: Ubuntu LTS and
+# non-LTS releases, x86_64 and arm64, older and newer builds, and other distributions.
+IMAGES = [
+    # (ImageId, OSNameEn, Platform, Architecture, Size GiB, CreationTime)
+    (
+        "ubuntu_20_04_x64_20G_alibase_20240508.vhd",
+        "Ubuntu  20.04 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2024-05-08T09:00:00Z",
+    ),
+    (
+        "ubuntu_22_04_x64_20G_alibase_20240130.vhd",
+        "Ubuntu  22.04 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2024-01-30T09:00:00Z",
+    ),
+    (
+        "ubuntu_22_04_x64_20G_alibase_20240926.vhd",
+        "Ubuntu  22.04 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2024-09-26T09:00:00Z",
+    ),
+    (
+        "ubuntu_24_04_x64_20G_alibase_20240812.vhd",
+        "Ubuntu  24.04 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2024-08-12T09:00:00Z",
+    ),
+    (
+        "ubuntu_24_04_x64_20G_alibase_20250113.vhd",
+        "Ubuntu  24.04 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2025-01-13T09:00:00Z",
+    ),
+    (
+        "ubuntu_24_04_arm64_20G_alibase_20250113.vhd",
+        "Ubuntu  24.04 64 bit ARM",
+        "Ubuntu",
+        "arm64",
+        20,
+        "2025-01-13T10:00:00Z",
+    ),
+    (
+        "ubuntu_24_10_x64_20G_alibase_20250210.vhd",
+        "Ubuntu  24.10 64 bit",
+        "Ubuntu",
+        "x86_64",
+        20,
+        "2025-02-10T09:00:00Z",
+    ),
+    (
+        "debian_12_6_x64_20G_alibase_20240823.vhd",
+        "Debian  12.6 64 bit",
+        "Debian",
+        "x86_64",
+        20,
+        "2024-08-23T09:00:00Z",
+    ),
+    (
+        "aliyun_3_x64_20G_alibase_20250117.vhd",
+        "Alibaba Cloud Linux  3.2104 LTS 64 bit",
+        "Aliyun",
+        "x86_64",
+        40,
+        "2025-01-17T09:00:00Z",
+    ),
+]
+# Parameters that say nothing about the call itself (signature, client bookkeeping): left
+# out of the journal.
 NOISE = {
     "Signature",
     "SignatureNonce",
@@ -58,13 +174,22 @@ NOISE = {
     "Version",
     "Action",
     "SecurityToken",
+    "on",  # footmark's stray copy of Action (aliyun_contract.TOLERATED)
 }
+SETTLED = {"inst": "Running", "disk": None}
+DEFAULTS = {"snapshot_polls": 1, "polls": 1}
 
 
 class ApiError(Exception):
     def __init__(self, code: str, message: str = "", status: int = 400) -> None:
         super().__init__(code)
         self.code, self.message, self.status = code, message or code, status
+
+
+def refuse(rule: str, detail: str = "") -> ApiError:
+    """The API's answer when a documented rule (aliyun_rules.RULES) fires."""
+    row = RULES[rule]
+    return ApiError(row.code, row.message + (f" ({detail})" if detail else ""), row.status)
 
 
 def now() -> str:
@@ -76,10 +201,14 @@ def truthy(value: Any) -> bool:
 
 
 def id_list(params: dict[str, str], key: str) -> list[str] | None:
-    """List parameters arrive as JSON arrays ('["a","b"]'); None when absent."""
+    """List parameters arrive as JSON arrays ('["a","b"]') or as Key.1, Key.2; None if absent."""
     raw = params.get(key)
     if not raw:
-        return None
+        numbered, n = [], 1
+        while f"{key}.{n}" in params:
+            numbered.append(params[f"{key}.{n}"])
+            n += 1
+        return numbered or None
     try:
         value = json.loads(raw)
     except ValueError:
@@ -100,10 +229,15 @@ def has_tags(resource: dict[str, Any], wanted: list[dict[str, str]]) -> bool:
     return all(held.get(t["TagKey"]) == t["TagValue"] for t in wanted)
 
 
+def public(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as the API shows it: without the double's own bookkeeping (_keys)."""
+    return {k: v for k, v in resource.items() if not k.startswith("_")}
+
+
 def vpc_view(resource: dict[str, Any]) -> dict[str, Any]:
     """The VPC API spells tags Key / Value where ECS says TagKey / TagValue."""
     tags = [{"Key": t["TagKey"], "Value": t["TagValue"]} for t in resource["Tags"]["Tag"]]
-    return {**resource, "Tags": {"Tag": tags}}
+    return {**public(resource), "Tags": {"Tag": tags}}
 
 
 def page(items: list[dict[str, Any]], key: str, sub: str, params: dict[str, str]) -> dict:
@@ -116,6 +250,19 @@ def page(items: list[dict[str, Any]], key: str, sub: str, params: dict[str, str]
         "PageSize": size,
         key: {sub: chunk},
     }
+
+
+def family(instance_type: str) -> str:
+    return INSTANCE_TYPES[instance_type][0]
+
+
+def check_name(params: dict[str, str], key: str) -> None:
+    if key in params and not name_ok(key, params[key]):
+        raise refuse(NAME_RULES[key], f"{key}={params[key]!r}")
+
+
+def size_range(table: dict, category: str, level: str) -> tuple[int, int] | None:
+    return table.get((category, level if category == "cloud_essd" else ""))
 
 
 class Ecs:
@@ -131,8 +278,12 @@ class Ecs:
         }
         self.journal: list[dict[str, Any]] = []
         self.faults: list[dict[str, Any]] = []
-        self.snapshot_polls = 1
+        self.settings = dict(DEFAULTS)
         self.counter = itertools.count(1)
+
+    @property
+    def snapshot_polls(self) -> int:
+        return self.settings["snapshot_polls"]
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}-dbl{next(self.counter):08d}"
@@ -140,14 +291,24 @@ class Ecs:
     # ---- dispatch
     def handle(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         action = params.get("Action", "")
+        product = VERSIONS.get(params.get("Version", ""), "")
         with self.lock:
             entry = {
                 "action": action,
                 "params": {k: v for k, v in params.items() if k not in NOISE},
                 "access_key": params.get("AccessKeyId", ""),  # the id, never the secret
+                "at": round(time.monotonic(), 3),
             }
             self.journal.append(entry)
             try:
+                if not product:
+                    raise ApiError(
+                        "InvalidVersion",
+                        f"Specified parameter Version {params.get('Version')!r} is not valid.",
+                    )
+                problem = request_problem(product, action, params)
+                if problem:
+                    raise ApiError(*problem, 404 if problem[0].startswith("InvalidAction") else 400)
                 self.check_fault(action, params)
                 region = params.get("RegionId")
                 if region and region not in REGIONS and action != "DescribeRegions":
@@ -160,6 +321,10 @@ class Ecs:
                         "InvalidAction.NotFound", f"The double does not implement {action}.", 404
                     )
                 status, body = 200, handler(params)
+                body = {**body, "RequestId": str(uuid.uuid4()).upper()}
+                wrong = answer_problem(product, action, body)
+                if wrong:  # the double's own bug: loud, never an answer the SDK would not hold
+                    raise ApiError("InternalError", f"double answer to {action}: {wrong}", 500)
                 if action == "DescribeSnapshots":  # what a waiter was told, for ordering checks
                     entry["seen"] = {
                         x["SnapshotId"]: x["Status"] for x in body["Snapshots"]["Snapshot"]
@@ -167,10 +332,15 @@ class Ecs:
             except ApiError as e:
                 status, body = (
                     e.status,
-                    {"Code": e.code, "Message": e.message, "HostId": "ecs.aliyuncs.com"},
+                    {
+                        "Code": e.code,
+                        "Message": e.message,
+                        "HostId": f"{product or 'ecs'}.aliyuncs.com",
+                        "RequestId": str(uuid.uuid4()).upper(),
+                    },
                 )
             entry["status"], entry["code"] = status, body.get("Code", "")
-        return status, {**body, "RequestId": str(uuid.uuid4()).upper()}
+        return status, body
 
     def check_fault(self, action: str, params: dict[str, str]) -> None:
         for fault in self.faults:
@@ -180,7 +350,59 @@ class Ecs:
                 continue
             if fault.get("times", -1) > 0:
                 fault["times"] -= 1
-            raise ApiError(fault["code"], fault.get("message", ""), int(fault.get("status", 403)))
+            known = FAULTS[fault["code"]]
+            raise ApiError(
+                fault["code"],
+                fault.get("message") or known.message,
+                int(fault.get("status") or known.status),
+            )
+
+    def add_faults(self, faults: list[dict[str, Any]]) -> None:
+        for fault in faults:
+            if "snapshot" not in fault and fault.get("code") not in FAULTS:
+                raise ValueError(
+                    f"{fault.get('code')!r} is in no error table the double knows"
+                    " (aliyun_rules.FAULTS)"
+                )
+        self.faults.extend(faults)
+
+    # ---- transitions: each step takes `polls` reads of the resource
+    def begin(self, res: dict[str, Any], steps: list[str], done: Any = None) -> None:
+        """res shows steps[0] now, then each next step after `polls` reads; done() at the end."""
+        polls = self.settings["polls"]
+        res["Status"] = steps[0]
+        res["_steps"], res["_left"], res["_done"] = steps[1:], polls, done
+        if polls <= 0:
+            while res["_steps"]:
+                res["Status"] = res["_steps"].pop(0)
+            self.finish(res)
+
+    def finish(self, res: dict[str, Any]) -> None:
+        done = res.pop("_done", None)
+        res.pop("_steps", None)
+        res.pop("_left", None)
+        if done:
+            done()
+
+    def looked_at(self, res: dict[str, Any]) -> None:
+        """One read of res: its current step is counted, the next one may begin."""
+        if "_steps" not in res:
+            return
+        res["_left"] -= 1
+        if res["_left"] > 0:
+            return
+        if res["_steps"]:
+            res["Status"] = res["_steps"].pop(0)
+            res["_left"] = self.settings["polls"]
+        if not res["_steps"]:
+            self.finish(res)
+
+    def read(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What a Describe* shows of items (before their read is counted)."""
+        shown = [public(x) for x in items]
+        for x in items:
+            self.looked_at(x)
+        return shown
 
     def snapshot_end(self) -> str:
         """What a snapshot becomes once its looks are spent: accomplished unless a fault says."""
@@ -193,7 +415,7 @@ class Ecs:
             return
         end = self.snapshot_end()
         if end == "accomplished":
-            snap.update(Status="accomplished", Progress="100%")
+            snap.update(Status="accomplished", Progress="100%", Available=True)
         elif end == "failed":
             snap.update(Status="failed")
 
@@ -206,7 +428,7 @@ class Ecs:
     def zone(self, params: dict[str, str]) -> str:
         zone = params.get("ZoneId", "")
         if zone and zone not in REGIONS.get(params.get("RegionId", ""), []):
-            raise ApiError("InvalidZoneId.NotFound", f"The zone {zone} does not exist.", 404)
+            raise ApiError("InvalidZoneId.NotFound", "The specified zoneId does not exist.", 404)
         return zone
 
     # ---- regions and zones
@@ -223,12 +445,13 @@ class Ecs:
         return {"Regions": {"Region": regions}}
 
     def a_DescribeZones(self, p: dict[str, str]) -> dict:
+        categories = sorted({c for cats in FAMILY_DISKS.values() for c in cats})
         zones = [
             {
                 "ZoneId": z,
                 "LocalName": z,
-                "AvailableInstanceTypes": {"InstanceTypes": INSTANCE_TYPES},
-                "AvailableDiskCategories": {"DiskCategories": ["cloud_essd", "cloud_efficiency"]},
+                "AvailableInstanceTypes": {"InstanceTypes": list(INSTANCE_TYPES)},
+                "AvailableDiskCategories": {"DiskCategories": categories},
             }
             for z in REGIONS[p["RegionId"]]
         ]
@@ -250,7 +473,12 @@ class Ecs:
             "VRouterId": self.new_id("vrt"),
             "Tags": {"Tag": tags_of(p)},
         }
-        return {"VpcId": i, "VRouterId": self.state["vpc"][i]["VRouterId"], "RouteTableId": ""}
+        return {
+            "VpcId": i,
+            "VRouterId": self.state["vpc"][i]["VRouterId"],
+            "RouteTableId": "",
+            "ResourceGroupId": "",
+        }
 
     def a_DescribeVpcs(self, p: dict[str, str]) -> dict:
         ids = (p.get("VpcId") or "").split(",") if p.get("VpcId") else None
@@ -264,7 +492,8 @@ class Ecs:
         return page([vpc_view(v) for v in vpcs], "Vpcs", "Vpc", p)
 
     def a_DescribeVpcAttribute(self, p: dict[str, str]) -> dict:
-        return vpc_view(self.get("vpc", p.get("VpcId"), "InvalidVpcId.NotFound"))
+        vpc = vpc_view(self.get("vpc", p.get("VpcId"), "InvalidVpcId.NotFound"))
+        return {k: v for k, v in vpc.items() if k not in ("VSwitchIds", "Tags")}
 
     def a_ModifyVpcAttribute(self, p: dict[str, str]) -> dict:
         vpc = self.get("vpc", p.get("VpcId"), "InvalidVpcId.NotFound")
@@ -276,7 +505,7 @@ class Ecs:
     def a_DeleteVpc(self, p: dict[str, str]) -> dict:
         vpc = self.get("vpc", p.get("VpcId"), "InvalidVpcId.NotFound")
         if vpc["VSwitchIds"]["VSwitchId"]:
-            raise ApiError("DependencyViolation.VSwitch", "The VPC still has vSwitches.")
+            raise refuse("vpc-has-vswitches")
         del self.state["vpc"][vpc["VpcId"]]
         return {}
 
@@ -312,7 +541,8 @@ class Ecs:
         return page([vpc_view(s) for s in switches], "VSwitches", "VSwitch", p)
 
     def a_DescribeVSwitchAttributes(self, p: dict[str, str]) -> dict:
-        return vpc_view(self.get("vsw", p.get("VSwitchId"), "InvalidVSwitchId.NotFound"))
+        vsw = vpc_view(self.get("vsw", p.get("VSwitchId"), "InvalidVSwitchId.NotFound"))
+        return {k: v for k, v in vsw.items() if k != "Tags"}
 
     def a_ModifyVSwitchAttribute(self, p: dict[str, str]) -> dict:
         vsw = self.get("vsw", p.get("VSwitchId"), "InvalidVSwitchId.NotFound")
@@ -326,13 +556,14 @@ class Ecs:
         if any(
             x["VpcAttributes"]["VSwitchId"] == vsw["VSwitchId"] for x in self.state["inst"].values()
         ):
-            raise ApiError("DependencyViolation", "Instances still use the vSwitch.")
+            raise refuse("vswitch-in-use")
         self.state["vpc"][vsw["VpcId"]]["VSwitchIds"]["VSwitchId"].remove(vsw["VSwitchId"])
         del self.state["vsw"][vsw["VSwitchId"]]
         return {}
 
     # ---- security groups
     def a_CreateSecurityGroup(self, p: dict[str, str]) -> dict:
+        check_name(p, "SecurityGroupName")
         i = self.new_id("sg")
         self.state["sg"][i] = {
             "SecurityGroupId": i,
@@ -342,39 +573,41 @@ class Ecs:
             "CreationTime": now(),
             "SecurityGroupType": "normal",
             "Tags": {"Tag": tags_of(p)},
-            "Permissions": [],
+            "_permissions": [],
         }
         return {"SecurityGroupId": i}
-
-    def public_sg(self, group: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in group.items() if k != "Permissions"}
 
     def a_DescribeSecurityGroups(self, p: dict[str, str]) -> dict:
         ids = id_list(p, "SecurityGroupIds")
         groups = [
-            self.public_sg(g)
+            public(g)
             for g in self.state["sg"].values()
             if (ids is None or g["SecurityGroupId"] in ids)
             and (not p.get("SecurityGroupName") or g["SecurityGroupName"] == p["SecurityGroupName"])
             and (not p.get("VpcId") or g["VpcId"] == p["VpcId"])
             and has_tags(g, tags_of(p))
         ]
-        return page(groups, "SecurityGroups", "SecurityGroup", p)
+        return {**page(groups, "SecurityGroups", "SecurityGroup", p), "RegionId": p["RegionId"]}
 
     def a_DescribeSecurityGroupAttribute(self, p: dict[str, str]) -> dict:
         group = self.get("sg", p.get("SecurityGroupId"), "InvalidSecurityGroupId.NotFound")
         direction = p.get("Direction", "all")
         perms = [
-            r for r in group["Permissions"] if direction == "all" or r["Direction"] == direction
+            r for r in group["_permissions"] if direction == "all" or r["Direction"] == direction
         ]
         return {
-            **self.public_sg(group),
+            "SecurityGroupId": group["SecurityGroupId"],
+            "SecurityGroupName": group["SecurityGroupName"],
+            "Description": group["Description"],
+            "VpcId": group["VpcId"],
+            "RegionId": p["RegionId"],
             "InnerAccessPolicy": "Accept",
             "Permissions": {"Permission": perms},
         }
 
     def a_ModifySecurityGroupAttribute(self, p: dict[str, str]) -> dict:
         group = self.get("sg", p.get("SecurityGroupId"), "InvalidSecurityGroupId.NotFound")
+        check_name(p, "SecurityGroupName")
         for key in ("SecurityGroupName", "Description"):
             if key in p:
                 group[key] = p[key]
@@ -403,21 +636,21 @@ class Ecs:
     def a_AuthorizeSecurityGroup(self, p: dict[str, str]) -> dict:
         group = self.get("sg", p.get("SecurityGroupId"), "InvalidSecurityGroupId.NotFound")
         new = self.rule(p, "ingress")
-        if not any(self.same_rule(new, r) for r in group["Permissions"]):
-            group["Permissions"].append(new)
+        if not any(self.same_rule(new, r) for r in group["_permissions"]):
+            group["_permissions"].append(new)
         return {}
 
     def a_AuthorizeSecurityGroupEgress(self, p: dict[str, str]) -> dict:
         group = self.get("sg", p.get("SecurityGroupId"), "InvalidSecurityGroupId.NotFound")
         new = self.rule(p, "egress")
-        if not any(self.same_rule(new, r) for r in group["Permissions"]):
-            group["Permissions"].append(new)
+        if not any(self.same_rule(new, r) for r in group["_permissions"]):
+            group["_permissions"].append(new)
         return {}
 
     def a_RevokeSecurityGroup(self, p: dict[str, str]) -> dict:
         group = self.get("sg", p.get("SecurityGroupId"), "InvalidSecurityGroupId.NotFound")
         gone = self.rule(p, "ingress")
-        group["Permissions"] = [r for r in group["Permissions"] if not self.same_rule(gone, r)]
+        group["_permissions"] = [r for r in group["_permissions"] if not self.same_rule(gone, r)]
         return {}
 
     def a_DeleteSecurityGroup(self, p: dict[str, str]) -> dict:
@@ -426,24 +659,26 @@ class Ecs:
             group["SecurityGroupId"] in x["SecurityGroupIds"]["SecurityGroupId"]
             for x in self.state["inst"].values()
         ):
-            raise ApiError("DependencyViolation", "Instances are still in the security group.")
+            raise refuse("security-group-in-use")
         del self.state["sg"][group["SecurityGroupId"]]
         return {}
 
     # ---- key pairs
     def a_ImportKeyPair(self, p: dict[str, str]) -> dict:
-        name = p.get("KeyPairName", "")
+        name = p["KeyPairName"]
+        check_name(p, "KeyPairName")
         if name in self.state["kp"]:
-            raise ApiError("KeyPair.AlreadyExist", "The key pair already exists.")
-        body = p.get("PublicKeyBody", "")
-        if not body.startswith(("ssh-", "ecdsa-")):
-            raise ApiError("InvalidPublicKeyBody.Malformed", "The public key is not valid.")
+            raise refuse("key-pair-exists")
+        parts = p["PublicKeyBody"].split()
+        if len(parts) < 2 or parts[0] not in KEY_TYPES:
+            raise refuse("key-type", f"type {parts[0] if parts else ''!r}")
         try:  # ECS: the MD5 of the key blob, in hex
-            fingerprint = hashlib.md5(base64.b64decode(body.split()[1], validate=True)).hexdigest()
-        except (IndexError, ValueError):
-            raise ApiError(
-                "InvalidPublicKeyBody.Malformed", "The public key is not valid."
-            ) from None
+            blob = base64.b64decode(parts[1], validate=True)
+        except ValueError:
+            raise refuse("key-type", "not base64") from None
+        if not blob.startswith(len(parts[0]).to_bytes(4, "big") + parts[0].encode()):
+            raise refuse("key-type", "the blob is not of the type named")
+        fingerprint = hashlib.md5(blob).hexdigest()
         self.state["kp"][name] = {
             "KeyPairName": name,
             "KeyPairFingerPrint": fingerprint,
@@ -455,7 +690,7 @@ class Ecs:
 
     def a_DescribeKeyPairs(self, p: dict[str, str]) -> dict:
         pairs = [
-            k
+            public(k)
             for k in self.state["kp"].values()
             if (not p.get("KeyPairName") or k["KeyPairName"] == p["KeyPairName"])
             and has_tags(k, tags_of(p))
@@ -467,50 +702,130 @@ class Ecs:
             self.state["kp"].pop(name, None)
         return {}
 
-    def a_AttachKeyPair(self, p: dict[str, str]) -> dict:
-        for i in id_list(p, "InstanceIds") or []:
-            self.get("inst", i, "InvalidInstanceId.NotFound")["KeyPairName"] = p.get(
-                "KeyPairName", ""
-            )
-        return {"TotalCount": "1", "FailCount": "0", "Results": {"Result": []}}
+    # ---- images
+    def image_view(self, row: tuple, region: str) -> dict[str, Any]:
+        image_id, os_name, platform, arch, size, created = row
+        return {
+            "ImageId": image_id,
+            "ImageName": image_id,
+            "ImageFamily": "acs:" + image_id.split("_20G_")[0],
+            "ImageVersion": created[:10].replace("-", ""),
+            "ImageOwnerAlias": "system",
+            "Description": "",
+            "OSName": os_name,
+            "OSNameEn": os_name,
+            "OSType": "linux",
+            "Platform": platform,
+            "Architecture": arch,
+            "Size": size,
+            "Status": "Available",
+            "Progress": "100%",
+            "Usage": "instance",
+            "CreationTime": created,
+            "IsSupportCloudinit": True,
+            "IsSupportIoOptimized": True,
+            "IsPublic": True,
+            "IsCopied": False,
+            "IsSelfShared": "",
+            "IsSubscribed": False,
+            "BootMode": "BIOS",
+            "LoginAsNonRootSupported": True,
+            "ResourceGroupId": "",
+        }
+
+    def image(self, image_id: str) -> tuple | None:
+        return next((row for row in IMAGES if row[0] == image_id), None)
+
+    def a_DescribeImages(self, p: dict[str, str]) -> dict:
+        ids = (p.get("ImageId") or "").split(",") if p.get("ImageId") else None
+        arch = p.get("Architecture", "")
+        wanted_type = p.get("InstanceType", "")
+        type_arch = "x86_64" if wanted_type in INSTANCE_TYPES else None
+        images = [
+            self.image_view(row, p["RegionId"])
+            for row in IMAGES
+            if (ids is None or row[0] in ids)
+            and (p.get("ImageOwnerAlias", "system") in ("system", ""))
+            and (not arch or arch == row[3])
+            and (not p.get("OSType") or p["OSType"] == "linux")
+            and (not p.get("ImageName") or p["ImageName"] == row[0])
+            and (not wanted_type or type_arch == row[3])
+            and (not p.get("Status") or p["Status"] == "Available")
+        ]
+        # The API lists the newest first.
+        images.sort(key=lambda i: i["CreationTime"], reverse=True)
+        return {**page(images, "Images", "Image", p), "RegionId": p["RegionId"]}
 
     # ---- disks
-    def a_CreateDisk(self, p: dict[str, str]) -> dict:
-        size = int(p.get("Size") or 0)
-        source = p.get("SnapshotId", "")
-        if source:
-            snap = self.get("snap", source, "InvalidSnapshotId.NotFound")
-            if snap["Status"] != "accomplished":
-                raise ApiError("IncorrectSnapshotStatus", "The snapshot is not accomplished.")
-            size = max(size, int(snap["SourceDiskSize"]))
-        if size < 20:
-            raise ApiError(
-                "InvalidSize.ValueNotSupported", "The disk size must be at least 20 GiB."
-            )
+    def new_disk(self, p: dict[str, Any], **fields: Any) -> dict[str, Any]:
         i = self.new_id("d")
-        self.state["disk"][i] = {
+        disk = {
             "DiskId": i,
-            "DiskName": p.get("DiskName", ""),
-            "Description": p.get("Description", ""),
-            "ZoneId": self.zone(p),
+            "DiskName": "",
+            "Description": "",
+            "ZoneId": "",
             "RegionId": p["RegionId"],
-            "Category": p.get("DiskCategory", "cloud_efficiency"),
-            "Size": size,
-            "SourceSnapshotId": source,
+            "Category": DEFAULT_DATA_CATEGORY,
+            "PerformanceLevel": "",
+            "Size": 0,
+            "SourceSnapshotId": "",
             "Status": "Available",
             "Type": "data",
             "InstanceId": "",
             "Device": "",
             "DeleteWithInstance": False,
             "Portable": True,
-            "Encrypted": truthy(p.get("Encrypted", "false")),
+            "Encrypted": False,
             "CreationTime": now(),
             "AttachedTime": "",
             "DetachedTime": "",
             "SerialNumber": uuid.uuid4().hex[:20],
-            "Tags": {"Tag": tags_of(p)},
+            "Tags": {"Tag": []},
+            "_attached_once": False,
         }
-        return {"DiskId": i}
+        disk.update(fields)
+        self.state["disk"][i] = disk
+        return disk
+
+    def a_CreateDisk(self, p: dict[str, str]) -> dict:
+        check_name(p, "DiskName")
+        category = p.get("DiskCategory", DEFAULT_DATA_CATEGORY)
+        level = p.get("PerformanceLevel", "")
+        if level and (category != "cloud_essd" or level not in PERFORMANCE_LEVELS):
+            raise refuse("performance-level", f"{category} {level}")
+        if category == "cloud_essd":
+            level = level or DEFAULT_PERFORMANCE_LEVEL
+        size = int(p.get("Size") or 0)
+        source = p.get("SnapshotId", "")
+        if source:
+            snap = self.get("snap", source, "InvalidSnapshotId.NotFound")
+            if snap["Status"] != "accomplished":
+                raise refuse("snapshot-not-ready", source)
+            size = max(size, int(snap["SourceDiskSize"]))
+        limits = size_range(DATA_DISK_SIZES, category, level)
+        if limits is None or not limits[0] <= size <= limits[1]:
+            raise refuse("data-disk-size", f"{category} {level} {size} GiB, allowed {limits}")
+        zone = self.zone(p)
+        if not zone:
+            raise ApiError(
+                "MissingParameter",
+                "The input parameter ZoneId that is mandatory for processing this request"
+                " is not supplied.",
+            )
+        disk = self.new_disk(
+            p,
+            DiskName=p.get("DiskName", ""),
+            Description=p.get("Description", ""),
+            ZoneId=zone,
+            Category=category,
+            PerformanceLevel=level,
+            Size=size,
+            SourceSnapshotId=source,
+            Encrypted=truthy(p.get("Encrypted", "false")),
+            Tags={"Tag": tags_of(p)},
+        )
+        self.begin(disk, ["Creating", "Available"])
+        return {"DiskId": disk["DiskId"]}
 
     def a_DescribeDisks(self, p: dict[str, str]) -> dict:
         ids = id_list(p, "DiskIds")
@@ -522,41 +837,60 @@ class Ecs:
             and (not p.get("InstanceId") or d["InstanceId"] == p["InstanceId"])
             and (not p.get("ZoneId") or d["ZoneId"] == p["ZoneId"])
             and (not p.get("DiskType") or p["DiskType"] == "all" or d["Type"] == p["DiskType"])
-            and (not p.get("Status") or d["Status"] == p["Status"])
+            and (not p.get("Category") or d["Category"] == p["Category"])
+            and (not p.get("Status") or p["Status"] == "All" or d["Status"] == p["Status"])
+            and (not p.get("SnapshotId") or d["SourceSnapshotId"] == p["SnapshotId"])
             and has_tags(d, tags_of(p))
         ]
-        return page(disks, "Disks", "Disk", p)
+        answer = page(disks, "Disks", "Disk", p)
+        answer["Disks"]["Disk"] = self.read(answer["Disks"]["Disk"])
+        return answer
 
     def a_AttachDisk(self, p: dict[str, str]) -> dict:
         disk = self.get("disk", p.get("DiskId"), "InvalidDiskId.NotFound")
         inst = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        if not disk["Portable"]:
+            raise refuse("attach-portable")
         if disk["Status"] != "Available":
-            raise ApiError("IncorrectDiskStatus", "The disk is in use.", 403)
+            raise refuse("attach-disk-status", f"{disk['DiskId']} is {disk['Status']}")
+        if inst["Status"] not in ("Running", "Stopped"):
+            raise refuse("attach-instance-status", f"{inst['InstanceId']} is {inst['Status']}")
         if disk["ZoneId"] != inst["ZoneId"]:
-            raise ApiError(
-                "InvalidDiskId.NotInSameZone",
-                "The disk and the instance are in different zones.",
-                403,
-            )
+            raise refuse("attach-zone")
+        if disk["Category"] not in FAMILY_DISKS[family(inst["InstanceType"])]:
+            raise refuse("disk-category-family", f"{disk['Category']} on {inst['InstanceType']}")
         used = [d for d in self.state["disk"].values() if d["InstanceId"] == inst["InstanceId"]]
+        if len([d for d in used if d["Type"] == "data"]) >= QUOTAS["data_disks_per_instance"]:
+            raise refuse("attach-disk-quota")
         disk.update(
-            Status="In_use",
             InstanceId=inst["InstanceId"],
-            Device="/dev/xvd" + "abcdefghij"[len(used)],
-            AttachedTime=now(),
             DeleteWithInstance=truthy(p.get("DeleteWithInstance", "false")),
+            _attached_once=True,
         )
+
+        def attached() -> None:
+            disk.update(Device="/dev/xvd" + "abcdefghijklmnopq"[len(used)], AttachedTime=now())
+
+        self.begin(disk, ["Attaching", "In_use"], attached)
         return {}
 
     def a_DetachDisk(self, p: dict[str, str]) -> dict:
         disk = self.get("disk", p.get("DiskId"), "InvalidDiskId.NotFound")
         if disk["Status"] != "In_use":
-            raise ApiError("IncorrectDiskStatus", "The disk is not attached.", 403)
-        disk.update(Status="Available", InstanceId="", Device="", DetachedTime=now())
+            raise refuse("detach-disk-status", f"{disk['DiskId']} is {disk['Status']}")
+        inst = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        if inst["Status"] not in ("Running", "Stopped"):
+            raise refuse("detach-instance-status", f"{inst['InstanceId']} is {inst['Status']}")
+
+        def detached() -> None:
+            disk.update(InstanceId="", Device="", DetachedTime=now())
+
+        self.begin(disk, ["Detaching", "Available"], detached)
         return {}
 
     def a_ModifyDiskAttribute(self, p: dict[str, str]) -> dict:
         disk = self.get("disk", p.get("DiskId"), "InvalidDiskId.NotFound")
+        check_name(p, "DiskName")
         for key in ("DiskName", "Description"):
             if key in p:
                 disk[key] = p[key]
@@ -567,13 +901,29 @@ class Ecs:
     def a_DeleteDisk(self, p: dict[str, str]) -> dict:
         disk = self.get("disk", p.get("DiskId"), "InvalidDiskId.NotFound")
         if disk["Status"] != "Available":
-            raise ApiError("IncorrectDiskStatus", "The disk is in use.", 403)
+            raise refuse("delete-disk-status", f"{disk['DiskId']} is {disk['Status']}")
         del self.state["disk"][disk["DiskId"]]
         return {}
 
     # ---- snapshots
     def a_CreateSnapshot(self, p: dict[str, str]) -> dict:
         disk = self.get("disk", p.get("DiskId"), "InvalidDiskId.NotFound")
+        check_name(p, "SnapshotName")
+        if disk["Status"] not in ("In_use", "Available"):
+            raise refuse("snapshot-disk-status", f"{disk['DiskId']} is {disk['Status']}")
+        if disk["Portable"] and not disk["_attached_once"]:
+            raise refuse("snapshot-never-attached", disk["DiskId"])
+        if disk["InstanceId"]:
+            inst = self.state["inst"][disk["InstanceId"]]
+            if inst["Status"] not in ("Running", "Stopped"):
+                raise refuse(
+                    "snapshot-instance-status", f"{inst['InstanceId']} is {inst['Status']}"
+                )
+        taken = [s for s in self.state["snap"].values() if s["SourceDiskId"] == disk["DiskId"]]
+        if any(s["Status"] == "progressing" for s in taken):
+            raise refuse("snapshot-in-progress")
+        if len(taken) >= QUOTAS["snapshots_per_disk"]:
+            raise refuse("snapshot-quota")
         i = self.new_id("s")
         self.state["snap"][i] = {
             "SnapshotId": i,
@@ -582,10 +932,15 @@ class Ecs:
             "SourceDiskId": disk["DiskId"],
             "SourceDiskSize": str(disk["Size"]),
             "SourceDiskType": disk["Type"],
+            "Category": "standard",
             "Status": "progressing",
             "Progress": "0%",
+            "Available": False,
+            "InstantAccess": False,
+            "Encrypted": disk["Encrypted"],
             "CreationTime": now(),
             "Usage": "none",
+            "RegionId": p["RegionId"],
             "Tags": {"Tag": tags_of(p)},
             "_polls": self.snapshot_polls,
         }
@@ -606,8 +961,13 @@ class Ecs:
         for snap in found:  # a snapshot ends after being looked at snapshot_polls times
             if snap["Status"] == "progressing":
                 snap["_polls"] = max(snap["_polls"] - 1, 0)
+                done = 100 - 100 * snap["_polls"] // max(self.snapshot_polls, 1)
+                snap["Progress"] = f"{min(done, 99)}%"
                 self.settle(snap)
-        view = [{k: v for k, v in s.items() if not k.startswith("_")} for s in found]
+        used = {d["SourceSnapshotId"] for d in self.state["disk"].values()}
+        view = [
+            {**public(s), "Usage": "disk" if s["SnapshotId"] in used else "none"} for s in found
+        ]
         return page(view, "Snapshots", "Snapshot", p)
 
     def a_DeleteSnapshot(self, p: dict[str, str]) -> dict:
@@ -615,59 +975,99 @@ class Ecs:
         if any(
             d["SourceSnapshotId"] == snap["SnapshotId"] for d in self.state["disk"].values()
         ) and not truthy(p.get("Force", "false")):
-            raise ApiError(
-                "SnapshotCreatedDisk", "A disk was created from the snapshot; use Force.", 403
-            )
+            raise refuse("snapshot-created-disk", snap["SnapshotId"])
         del self.state["snap"][snap["SnapshotId"]]
         return {}
 
     # ---- instances
     def a_DescribeAvailableResource(self, p: dict[str, str]) -> dict:
         zones = [
-            {"ZoneId": z, "Status": "Available", "StatusCategory": "WithStock"}
+            {
+                "ZoneId": z,
+                "RegionId": p["RegionId"],
+                "Status": "Available",
+                "StatusCategory": "WithStock",
+            }
             for z in REGIONS[p["RegionId"]]
         ]
         return {"AvailableZones": {"AvailableZone": zones}}
 
     def a_DescribeInstanceTypes(self, p: dict[str, str]) -> dict:
         types = [
-            {"InstanceTypeId": t, "CpuCoreCount": 2, "MemorySize": 8.0} for t in INSTANCE_TYPES
+            {
+                "InstanceTypeId": t,
+                "InstanceTypeFamily": fam,
+                "CpuCoreCount": cpus,
+                "MemorySize": memory,
+                "CpuArchitecture": arch,
+            }
+            for t, (fam, cpus, memory, arch) in INSTANCE_TYPES.items()
         ]
-        return {"InstanceTypes": {"InstanceType": types}}
+        return {"InstanceTypes": {"InstanceType": types}, "NextToken": ""}
+
+    def check_system_disk(self, p: dict[str, str], instance_type: str, image: tuple) -> tuple:
+        category = p.get("SystemDisk.Category", DEFAULT_SYSTEM_CATEGORY)
+        level = p.get("SystemDisk.PerformanceLevel", "")
+        if level and (category != "cloud_essd" or level not in PERFORMANCE_LEVELS):
+            raise refuse("performance-level", f"system disk {category} {level}")
+        if category == "cloud_essd":
+            level = level or DEFAULT_PERFORMANCE_LEVEL
+        if category not in FAMILY_DISKS[family(instance_type)]:
+            raise refuse("disk-category-family", f"system disk {category} on {instance_type}")
+        size = int(p.get("SystemDisk.Size") or max(DEFAULT_SYSTEM_SIZE, image[4]))
+        if size < image[4]:
+            raise refuse("system-disk-image-size", f"{size} < {image[4]} GiB")
+        limits = size_range(SYSTEM_DISK_SIZES, category, level)
+        if limits is None or not limits[0] <= size <= limits[1]:
+            raise refuse("system-disk-size", f"{category} {level} {size} GiB, allowed {limits}")
+        for n in itertools.count(1):
+            if f"DataDisk.{n}.Category" not in p and f"DataDisk.{n}.Size" not in p:
+                break
+            data = p.get(f"DataDisk.{n}.Category", DEFAULT_SYSTEM_CATEGORY)
+            if data not in FAMILY_DISKS[family(instance_type)]:
+                raise refuse("disk-category-family", f"DataDisk.{n} {data} on {instance_type}")
+        return category, level, size
 
     def a_RunInstances(self, p: dict[str, str]) -> dict:
-        if p.get("InstanceType") not in INSTANCE_TYPES:
-            raise ApiError("InvalidInstanceType.NotFound", "The instance type does not exist.", 404)
+        instance_type = p.get("InstanceType", "")
+        if instance_type not in INSTANCE_TYPES:
+            raise refuse("instance-type-exists", instance_type)
+        image = self.image(p.get("ImageId", ""))
+        if image is None:
+            raise refuse("image-exists", p.get("ImageId", ""))
+        if image[3] != "x86_64":
+            raise refuse("image-instance-type", f"{image[0]} on {instance_type}")
+        for key in ("InstanceName", "HostName"):
+            check_name(p, key)
+        category, level, size = self.check_system_disk(p, instance_type, image)
         group = p.get("SecurityGroupId")
         self.get("sg", group, "InvalidSecurityGroupId.NotFound")
         if p.get("KeyPairName"):
             self.get("kp", p["KeyPairName"], "InvalidKeyPairName.NotFound")
         vsw = (
-            self.get("vsw", p.get("VSwitchId"), "InvalidVSwitchId.NotFound")
+            self.get("vsw", p.get("VSwitchId"), "InvalidVSwitchId.NotExist")
             if p.get("VSwitchId")
             else None
         )
         zone = vsw["ZoneId"] if vsw else self.zone(p) or REGIONS[p["RegionId"]][0]
         strategy = p.get("SpotStrategy", "NoSpot")
-        if strategy == "SpotWithPriceLimit" and not p.get("SpotPriceLimit"):
-            raise ApiError(
-                "InvalidSpotPriceLimit.LowerThanPublicPrice", "A price limit is required."
-            )
         ids = []
+        fam, cpus, memory, _ = INSTANCE_TYPES[instance_type]
         for _instance in range(int(p.get("Amount") or 1)):
             i = self.new_id("i")
             n = len(self.state["inst"]) + 10
             bandwidth = int(p.get("InternetMaxBandwidthOut") or 0)
-            self.state["inst"][i] = {
+            inst = self.state["inst"][i] = {
                 "InstanceId": i,
                 "InstanceName": p.get("InstanceName", i),
                 "HostName": p.get("HostName", i),
                 "Description": p.get("Description", ""),
-                "Status": "Running",
+                "Status": "Pending",
                 "ZoneId": zone,
                 "RegionId": p["RegionId"],
-                "InstanceType": p["InstanceType"],
-                "ImageId": p.get("ImageId", ""),
+                "InstanceType": instance_type,
+                "InstanceTypeFamily": fam,
+                "ImageId": image[0],
                 "KeyPairName": p.get("KeyPairName", ""),
                 "InstanceChargeType": p.get("InstanceChargeType", "PostPaid"),
                 "SpotStrategy": strategy,
@@ -676,6 +1076,7 @@ class Ecs:
                 "InternetChargeType": p.get("InternetChargeType", "PayByTraffic"),
                 "InternetMaxBandwidthOut": bandwidth,
                 "InternetMaxBandwidthIn": 200,
+                "InstanceNetworkType": "vpc",
                 "SecurityGroupIds": {"SecurityGroupId": [group]},
                 "PublicIpAddress": {"IpAddress": [f"198.51.100.{n}"] if bandwidth > 0 else []},
                 "InnerIpAddress": {"IpAddress": []},
@@ -686,47 +1087,40 @@ class Ecs:
                     "PrivateIpAddress": {"IpAddress": [f"10.0.0.{n}"]},
                     "NatIpAddress": "",
                 },
-                "NetworkInterfaces": {"NetworkInterface": []},
                 "OperationLocks": {"LockReason": []},
                 "Tags": {"Tag": tags_of(p)},
                 "CreationTime": now(),
-                "OSName": "Ubuntu 22.04 64 bit",
+                "OSName": image[1],
+                "OSNameEn": image[1],
                 "OSType": "linux",
-                "Cpu": 2,
-                "Memory": 8192,
+                "Cpu": cpus,
+                "Memory": int(memory * 1024),
                 "IoOptimized": True,
-                "UserData": p.get("UserData", ""),
+                "_user_data": p.get("UserData", ""),
             }
-            root = self.new_id("d")
-            self.state["disk"][root] = {
-                "DiskId": root,
-                "DiskName": "",
-                "Description": "",
-                "ZoneId": zone,
-                "RegionId": p["RegionId"],
-                "Category": p.get("SystemDisk.Category", "cloud_efficiency"),
-                "Size": int(p.get("SystemDisk.Size") or 40),
-                "SourceSnapshotId": "",
-                "Status": "In_use",
-                "Type": "system",
-                "InstanceId": i,
-                "Device": "/dev/xvda",
-                "DeleteWithInstance": True,
-                "Portable": False,
-                "Encrypted": False,
-                "CreationTime": now(),
-                "AttachedTime": now(),
-                "DetachedTime": "",
-                "SerialNumber": uuid.uuid4().hex[:20],
-                "Tags": {"Tag": []},
-            }
+            self.begin(inst, ["Pending", "Starting", "Running"])
+            self.new_disk(
+                p,
+                ZoneId=zone,
+                Category=category,
+                PerformanceLevel=level,
+                Size=size,
+                Status="In_use",
+                Type="system",
+                InstanceId=i,
+                Device="/dev/xvda",
+                DeleteWithInstance=True,
+                Portable=False,
+                AttachedTime=now(),
+                _attached_once=True,
+            )
             ids.append(i)
-        return {"InstanceIdSets": {"InstanceIdSet": ids}, "TradePrice": 0.1}
+        return {"InstanceIdSets": {"InstanceIdSet": ids}, "TradePrice": 0.1, "OrderId": ""}
 
     def a_DescribeInstances(self, p: dict[str, str]) -> dict:
         ids = id_list(p, "InstanceIds")
         found = [
-            {k: v for k, v in x.items() if k != "UserData"}
+            x
             for x in self.state["inst"].values()
             if (ids is None or x["InstanceId"] in ids)
             and (not p.get("InstanceName") or x["InstanceName"] == p["InstanceName"])
@@ -734,40 +1128,83 @@ class Ecs:
             and (not p.get("Status") or x["Status"] == p["Status"])
             and has_tags(x, tags_of(p))
         ]
-        return page(found, "Instances", "Instance", p)
+        answer = page(found, "Instances", "Instance", p)
+        answer["Instances"]["Instance"] = self.read(answer["Instances"]["Instance"])
+        return answer
 
     def a_DescribeInstanceAttribute(self, p: dict[str, str]) -> dict:
         x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
-        return {k: v for k, v in x.items() if k != "UserData"}
+        keep = [
+            "InstanceId",
+            "InstanceName",
+            "HostName",
+            "Description",
+            "Status",
+            "ZoneId",
+            "RegionId",
+            "InstanceType",
+            "ImageId",
+            "InstanceChargeType",
+            "InternetChargeType",
+            "SecurityGroupIds",
+            "PublicIpAddress",
+            "InnerIpAddress",
+            "EipAddress",
+            "VpcAttributes",
+            "OperationLocks",
+            "CreationTime",
+            "Cpu",
+            "Memory",
+            "InstanceNetworkType",
+        ]
+        [shown] = self.read([x])
+        # This answer spells IoOptimized as a string where DescribeInstances has a bool.
+        return {**{k: shown[k] for k in keep if k in shown}, "IoOptimized": "optimized"}
 
     def a_DescribeUserData(self, p: dict[str, str]) -> dict:
         x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
-        return {"InstanceId": x["InstanceId"], "RegionId": x["RegionId"], "UserData": x["UserData"]}
+        return {
+            "InstanceId": x["InstanceId"],
+            "RegionId": x["RegionId"],
+            "UserData": x["_user_data"],
+        }
 
     def a_ModifyInstanceAttribute(self, p: dict[str, str]) -> dict:
         x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        for key in ("InstanceName", "HostName"):
+            check_name(p, key)
         for key in ("InstanceName", "Description", "HostName"):
             if p.get(key):
                 x[key] = p[key]
         return {}
 
     def a_StopInstance(self, p: dict[str, str]) -> dict:
-        self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")["Status"] = "Stopped"
+        x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        if x["Status"] != "Running":
+            raise refuse("attach-instance-status", f"{x['InstanceId']} is {x['Status']}")
+        self.begin(x, ["Stopping", "Stopped"])
         return {}
 
     def a_StartInstance(self, p: dict[str, str]) -> dict:
-        self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")["Status"] = "Running"
+        x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        if x["Status"] != "Stopped":
+            raise refuse("attach-instance-status", f"{x['InstanceId']} is {x['Status']}")
+        self.begin(x, ["Starting", "Running"])
         return {}
 
     def a_DeleteInstance(self, p: dict[str, str]) -> dict:
         x = self.get("inst", p.get("InstanceId"), "InvalidInstanceId.NotFound")
+        if x["Status"] in ("Pending", "Starting"):
+            raise refuse("delete-instance-initializing", x["InstanceId"])
         if x["Status"] != "Stopped" and not truthy(p.get("Force", "false")):
-            raise ApiError("IncorrectInstanceStatus", "The instance must be stopped first.", 403)
+            raise refuse("delete-instance-status", f"{x['InstanceId']} is {x['Status']}")
+        # Released: the disks it takes along go, the others are detached and kept.
         for disk in list(self.state["disk"].values()):
             if disk["InstanceId"] == x["InstanceId"]:
                 if disk["DeleteWithInstance"]:
                     del self.state["disk"][disk["DiskId"]]
                 else:
+                    self.finish(disk)
                     disk.update(Status="Available", InstanceId="", Device="", DetachedTime=now())
         del self.state["inst"][x["InstanceId"]]
         return {}
@@ -816,7 +1253,15 @@ class Ecs:
         for rid in self.resource_ids(p):
             res = self.resource(rid)
             for tag in res["Tags"]["Tag"] if res else []:
-                found.append({"ResourceId": rid, "ResourceType": p.get("ResourceType", ""), **tag})
+                item = {"ResourceId": rid, "ResourceType": p.get("ResourceType", ""), **tag}
+                if VERSIONS.get(p.get("Version", "")) == "vpc":
+                    item = {
+                        "ResourceId": rid,
+                        "ResourceType": p.get("ResourceType", ""),
+                        "TagKey": tag["TagKey"],
+                        "TagValue": tag["TagValue"],
+                    }
+                found.append(item)
         return {"TagResources": {"TagResource": found}, "NextToken": ""}
 
     def a_TagResources(self, p: dict[str, str]) -> dict:
@@ -861,8 +1306,17 @@ class Ecs:
         return {}
 
     # ---- controls
-    def snapshot_of_state(self) -> dict[str, list[str]]:
-        return {kind: sorted(items) for kind, items in self.state.items()}
+    def state_view(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every resource as the API shows it (a security group with its Permissions)."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for kind, items in self.state.items():
+            out[kind] = {}
+            for key, res in items.items():
+                view = public(res)
+                if kind == "sg":
+                    view["Permissions"] = res["_permissions"]
+                out[kind][key] = view
+        return out
 
 
 ECS = Ecs()
@@ -893,7 +1347,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {})
             if path == "/_mlbox/faults" and method == "POST":
                 faults = json.loads(body or b"[]")
-                ECS.faults.extend(faults if isinstance(faults, list) else [faults])
+                try:
+                    ECS.add_faults(faults if isinstance(faults, list) else [faults])
+                except ValueError as e:
+                    return self.send(400, {"error": str(e)})
                 return self.send(200, ECS.faults)
             if path == "/_mlbox/faults" and method == "DELETE":
                 ECS.faults = []
@@ -902,12 +1359,14 @@ class Handler(BaseHTTPRequestHandler):
                 ECS.reset()
                 return self.send(200, {})
             if path == "/_mlbox/state" and method == "GET":
-                return self.send(200, ECS.state)
+                return self.send(200, ECS.state_view())
             if path == "/_mlbox/config" and method == "POST":
-                ECS.snapshot_polls = int(
-                    json.loads(body or b"{}").get("snapshot_polls", ECS.snapshot_polls)
-                )
-                return self.send(200, {})
+                settings = json.loads(body or b"{}")
+                unknown = set(settings) - set(DEFAULTS)
+                if unknown:
+                    return self.send(400, {"error": f"no setting {sorted(unknown)}"})
+                ECS.settings.update({k: int(v) for k, v in settings.items()})
+                return self.send(200, ECS.settings)
         return self.send(404, {"error": f"no control {method} {path}"})
 
     def handle_any(self) -> None:

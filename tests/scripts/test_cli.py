@@ -51,9 +51,10 @@ def test_local_demo_without_questions(stub: StubEnv) -> None:
         f"password:  {password_file}",
         "ssh:       ssh -i /tmp/stub/id_ed25519 -p 2222 root@127.0.0.1",
         "data disk: d-new",
-        "delete_instance.py --cloud local",
+        "to take it away (the disk is kept): scripts/delete_instance.py --cloud local",
     ):
         assert line in out, line
+    assert "to stop paying" not in out  # nothing is billed on this machine
     assert "PLAY [" not in out  # Ansible's own output only with -v
     recorded = stub.recorded("provision")["vars"]
     assert recorded["cloud"] == "local"
@@ -243,3 +244,21 @@ def test_missing_playbooks_fail_before_any_question(stub: StubEnv) -> None:
     assert done.returncode == 1
     assert "provision.yml does not exist" in done.stderr
     assert not (stub.config_home / "mlbox").exists()  # no password generated
+
+
+def test_the_summary_says_what_is_true_for_the_cloud() -> None:
+    from mlbox_cli.password import NotebookPassword
+    from mlbox_cli.start import build_parser, summary
+
+    password = NotebookPassword("x" * 12, "env", None)
+    instance = {"public_ip": "192.0.2.9", "disk_id": "vol-1", "id": "i-1", "disk_origin": "bound"}
+    aws = build_parser().parse_args(["--cloud", "aws", "--disk", "new"])
+    text = "\n".join(line for _, line in summary(aws, instance, password))
+    assert "to stop paying: scripts/delete_instance.py --cloud aws --snapshot" in text
+    assert "--disk new made no new disk" in text
+    local = build_parser().parse_args(["--cloud", "local"])
+    text = "\n".join(
+        line for _, line in summary(local, dict(instance, disk_origin="new"), password)
+    )
+    assert "to stop paying" not in text and "to take it away" in text
+    assert "made no new disk" not in text

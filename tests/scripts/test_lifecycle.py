@@ -64,11 +64,11 @@ class Scripts:
             {
                 "XDG_CONFIG_HOME": str(tmp / "config"),
                 "WORKBENCH_NOTEBOOK_PASSWORD": "lifecycle-" + uuid.uuid4().hex[:12],
-                "CONTAINERS_CONF": os.environ.get(
-                    "CONTAINERS_CONF", str(REPO / "tests" / "setup" / "containers.conf")
-                ),
             }
         )
+        # As a user calls the scripts: no CONTAINERS_CONF (cloud_local passes podman what it
+        # needs itself).
+        self.env.pop("CONTAINERS_CONF", None)
         self.env.pop("MLBOX_PROJECT_DIR", None)
         self.runs = tmp / "state" / "_runs" / name
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -72,8 +74,9 @@ def test_one_line_per_phase_in_first_order() -> None:
         ("Attach the data disk to the instance", "amazon.aws.ec2_vol"),
         ("Wait until SSH answers on the instance", "ansible.builtin.wait_for"),
     ):
-        data = {"task": task, "task_action": action}
+        data = {"task": task, "task_action": action, "task_uuid": task}
         events.handle({"event": "playbook_on_task_start", "event_data": data})
+        events.handle({"event": "runner_on_ok", "event_data": data})
     lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
     assert lines == ["security group", "data disk", "instance", "waiting for SSH"]
 
@@ -191,3 +194,63 @@ def test_ascii_terminals_get_ascii_marks() -> None:
         encoding = "ascii"
 
     assert Output(Ascii()).marks["ok"] == "OK"
+
+
+def run_file(events: RunEvents, path: Path, skipped: set[str] = frozenset()) -> None:
+    """Every task of a role file, in order, as ansible-runner reports it; `skipped` are the
+    marks whose tasks are skipped."""
+    from mlbox_cli.progress import _marks
+
+    for line, key in sorted(_marks(str(path)).items()):
+        data = {"task": key, "task_path": f"{path}:{line}", "task_uuid": f"{path}:{line}"}
+        events.handle({"event": "playbook_on_task_start", "event_data": data})
+        events.handle({"event": "runner_on_start", "event_data": data})
+        result = "runner_on_skipped" if key in skipped else "runner_on_ok"
+        events.handle({"event": result, "event_data": data})
+
+
+def test_teardown_phases_are_marked_and_shown_in_the_order_they_run() -> None:
+    stream = io.StringIO()
+    events = RunEvents("teardown", output=Output(stream))
+    roles = REPO / "roles"
+    # workbench_common (its provision-only SSH key skipped), then cloud_local's down.yml,
+    # whose validate.yml comes first; no snapshot asked for.
+    run_file(events, roles / "workbench_common" / "tasks" / "main.yml")
+    run_file(events, roles / "workbench_common" / "tasks" / "ssh_key.yml", skipped={"ssh_key"})
+    run_file(events, roles / "cloud_local" / "tasks" / "validate.yml")
+    run_file(events, roles / "cloud_local" / "tasks" / "down.yml", skipped={"snapshot"})
+    lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert lines == ["checking the inputs", "instance", "data disk", "pruning old snapshots"]
+
+
+def test_provision_phases_of_the_local_provider() -> None:
+    stream = io.StringIO()
+    events = RunEvents("provision", output=Output(stream))
+    run_file(events, REPO / "roles" / "cloud_local" / "tasks" / "validate.yml")
+    run_file(events, REPO / "roles" / "cloud_local" / "tasks" / "up.yml")
+    lines = [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert lines == ["checking the inputs", "data disk", "instance", "waiting for SSH"]
+
+
+def test_unmarked_tasks_of_a_marked_file_start_no_phase() -> None:
+    path = REPO / "roles" / "cloud_local" / "tasks" / "down.yml"
+    text = path.read_text().splitlines()
+    line = 1 + next(i for i, t in enumerate(text) if "Remove the pinned host key" in t)
+    data = {"task": "Remove the pinned host key of the instance", "task_path": f"{path}:{line}"}
+    assert phase_for(data, TEARDOWN_PHASES) is None  # the regexes would say "network"
+
+
+def test_a_long_marked_task_is_announced_while_it_runs() -> None:
+    stream = io.StringIO()
+    events = RunEvents("teardown", output=Output(stream), announce_after=0.01)
+    path = REPO / "roles" / "cloud_local" / "tasks" / "down.yml"
+    from mlbox_cli.progress import _marks
+
+    [line] = [n for n, key in _marks(str(path)).items() if key == "snapshot"]
+    data = {"task": "Snapshot", "task_path": f"{path}:{line}", "task_uuid": "u1"}
+    events.handle({"event": "playbook_on_task_start", "event_data": data})
+    events.handle({"event": "runner_on_start", "event_data": data})
+    deadline = time.monotonic() + 5
+    while "snapshot" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.getvalue().split(" ", 1)[1].startswith("snapshot of the data disk")

@@ -47,7 +47,6 @@ if [[ ! -L $link ]]; then
   ln -sfn ../../../.. "$link"
 fi
 
-export CONTAINERS_CONF=$root/tests/setup/containers.conf
 scripts/local_image.sh
 
 # Per-provider set-up that comes with the main install (e.g. collections not on Galaxy here).

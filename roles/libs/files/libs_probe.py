@@ -27,8 +27,17 @@ It prints one JSON object:
   environment that is not usable has to be made again (a new OS on an old data disk); uv_ok
   means its uv is installed at a version the "uv" specifier (e.g. ">=0.11") accepts, so the
   pip bootstrap can be skipped;
-- requirements: the packages to install, with every cpu_variants key replaced by its
-  value when there is no GPU (xgboost -> xgboost-cpu: no 1.4 GB of CUDA libraries);
+- requirements: the packages to install from the package index, with every cpu_variants key
+  replaced by its value when there is no GPU (xgboost -> xgboost-cpu: no 1.4 GB of CUDA
+  libraries), and without the PyTorch packages;
+- torch: {requirements, backend, index, cuda, driver, driver_cuda, error}: the PyTorch
+  packages ("torch_packages" names them: torch, torchvision, ...) go to PyTorch's own index
+  (https://download.pytorch.org/whl/BACKEND). With a GPU, torch is added ("torch_gpu") and the
+  backend is cuXYZ, the highest of "torch_cuda_variants" not above the CUDA version the
+  driver reports (`nvidia-smi -q -x`, <cuda_version>; the plain table's "CUDA Version" when
+  the XML cannot be read); error says why there is none (no driver loaded, a driver too old
+  for every variant). Without a GPU the backend is cpu, and torch only when it was asked for;
+  reinstall names the installed PyTorch packages of another build (+cpu where cu130 is due);
 - uninstall: the installed packages that clash with a chosen variant (both xgboost and
   xgboost-cpu ship the module `xgboost`), to remove before installing.
 """
@@ -44,6 +53,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from typing import Any, Callable
 
 NVIDIA_VENDOR = "0x10de"
@@ -57,7 +67,9 @@ VENV_REPORT = (
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
     " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']}),"
     " 'uv': next((d.version for d in m.distributions()"
-    " if (d.metadata['Name'] or '').lower() == 'uv'), '')}))"
+    " if (d.metadata['Name'] or '').lower() == 'uv'), ''),"
+    " 'torch': {d.metadata['Name']: d.version for d in m.distributions()"
+    " if (d.metadata['Name'] or '').lower().startswith('torch')}}))"
 )
 NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.DOTALL)
 
@@ -105,6 +117,152 @@ def gpu_state(wanted: str, root: str = "/") -> dict[str, Any]:
     if word != "auto":
         raise ValueError(f"gpu must be auto, true or false, not {wanted!r}")
     return {"present": bool(evidence), "forced": False, "evidence": evidence}
+
+
+# The driver's CUDA version in the plain table's header line.
+SMI_TABLE_RE = re.compile(
+    r"Driver Version:\s*(?P<driver>[0-9][0-9.]*)\s+CUDA Version:\s*(?P<cuda>[0-9]+\.[0-9]+)"
+)
+
+
+def parse_nvidia_smi_xml(text: str) -> dict[str, Any]:
+    """driver, cuda and gpus (product names) from `nvidia-smi -q -x`; ValueError when absent."""
+    # The output names a DTD (<!DOCTYPE nvidia_smi_log SYSTEM ...>): ElementTree never loads it.
+    root = ET.fromstring(text)
+    driver = (root.findtext("driver_version") or "").strip()
+    cuda = (root.findtext("cuda_version") or "").strip()
+    if not driver or not re.fullmatch(r"[0-9]+\.[0-9]+", cuda):
+        raise ValueError("nvidia-smi -q -x shows no driver_version and cuda_version")
+    gpus = [(gpu.findtext("product_name") or "").strip() for gpu in root.iter("gpu")]
+    return {"driver": driver, "cuda": cuda, "gpus": gpus}
+
+
+def parse_nvidia_smi_table(text: str) -> dict[str, Any]:
+    """driver and cuda from the header of plain `nvidia-smi`; ValueError when absent."""
+    match = SMI_TABLE_RE.search(text)
+    if not match:
+        first = text.strip().splitlines()[0] if text.strip() else "no output"
+        raise ValueError(f"nvidia-smi shows no driver and CUDA version ({first})")
+    return {"driver": match.group("driver"), "cuda": match.group("cuda"), "gpus": []}
+
+
+def _run_smi(command: list[str]) -> str:
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False, cwd="/"
+    )
+    if result.returncode != 0:
+        lines = (result.stdout.strip() or result.stderr.strip() or "no output").splitlines()
+        raise OSError(f"{' '.join(command)} exited {result.returncode}: {lines[0]}")
+    return result.stdout
+
+
+def query_driver(nvidia_smi: str = "nvidia-smi") -> dict[str, Any]:
+    """The loaded driver's version and the CUDA version it supports, from nvidia-smi.
+
+    Returns {driver, cuda, gpus} or {error}: no nvidia-smi, or it cannot reach a driver.
+    """
+    path = shutil.which(nvidia_smi, path=os.environ.get("PATH", "") + ":/usr/bin:/bin")
+    if path is None:
+        return {"error": f"{nvidia_smi} is not installed (no NVIDIA driver)"}
+    try:
+        return parse_nvidia_smi_xml(_run_smi([path, "-q", "-x"]))
+    except (OSError, subprocess.SubprocessError, ValueError, ET.ParseError) as exc:
+        xml_error = str(exc)
+    try:
+        return parse_nvidia_smi_table(_run_smi([path]))
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        return {"error": f"{exc} (and {xml_error})"}
+
+
+def _cuda_tuple(version: str) -> tuple[int, int]:
+    major, minor = str(version).strip().split(".")[:2]
+    return int(major), int(minor)
+
+
+def choose_cuda_variant(driver_cuda: str, variants: list[str]) -> str | None:
+    """The highest of PyTorch's CUDA variants ("12.6", "13.0") not above the driver's CUDA."""
+    have = _cuda_tuple(driver_cuda)
+    fitting = [v for v in variants if _cuda_tuple(v) <= have]
+    return max(fitting, key=_cuda_tuple) if fitting else None
+
+
+def cuda_backend(variant: str) -> str:
+    """12.6 -> cu126, 13.0 -> cu130: the name of PyTorch's index for that CUDA."""
+    major, minor = _cuda_tuple(variant)
+    return f"cu{major}{minor}"
+
+
+def torch_plan(
+    requirements: list[str],
+    gpu: bool,
+    params: dict[str, Any],
+    driver: dict[str, Any] | None = None,
+) -> tuple[list[str], dict[str, Any]]:
+    """Split the PyTorch packages off the requirements and choose their index.
+
+    Returns (the other requirements, the torch entry of the probe's result). driver is
+    query_driver()'s answer (asked only on a GPU host with PyTorch packages to install).
+    """
+    names = {canonical(n) for n in params.get("torch_packages", ["torch"])}
+    base = str(params.get("torch_index_base", "https://download.pytorch.org/whl")).rstrip("/")
+    rest, wanted = [], []
+    for requirement in requirements:
+        match = NAME_RE.match(requirement)
+        is_torch = bool(match) and canonical(match.group(1)) in names
+        (wanted if is_torch else rest).append(requirement)
+    plan: dict[str, Any] = {
+        "requirements": [], "backend": "", "index": "", "cuda": "",
+        "driver": "", "driver_cuda": "", "error": "",
+    }  # fmt: skip
+    if gpu and params.get("torch_gpu", True) and "torch" not in requested(wanted):
+        wanted.insert(0, "torch")
+    if not wanted:
+        return rest, plan
+    plan["requirements"] = wanted
+    if not gpu:
+        plan.update(backend="cpu", index=f"{base}/cpu")
+        return rest, plan
+    variants = [str(v) for v in params.get("torch_cuda_variants", [])]
+    info = driver if driver is not None else query_driver(params.get("nvidia_smi", "nvidia-smi"))
+    if info.get("error"):
+        plan["error"] = (
+            f"this host has an NVIDIA GPU but no working driver: {info['error']}. Install the "
+            "driver (the mlbox.workbench.tools role does, tools_nvidia_driver) and reboot, or "
+            "set libs_gpu: false for the CPU builds."
+        )
+        return rest, plan
+    plan.update(driver=info["driver"], driver_cuda=info["cuda"])
+    variant = choose_cuda_variant(info["cuda"], variants) if variants else None
+    if variant is None:
+        oldest = min(variants, key=_cuda_tuple) if variants else "(none given)"
+        plan["error"] = (
+            f"the NVIDIA driver {info['driver']} supports CUDA up to {info['cuda']}, older than "
+            f"every PyTorch CUDA build in libs_torch_cuda_variants ({', '.join(variants)}): "
+            f"upgrade the driver to one that supports CUDA {oldest} or newer, add an older "
+            "variant PyTorch still publishes to libs_torch_cuda_variants, "
+            "or set libs_gpu: false for the CPU builds."
+        )
+        return rest, plan
+    backend = cuda_backend(variant)
+    plan.update(backend=backend, index=f"{base}/{backend}", cuda=variant)
+    return rest, plan
+
+
+def torch_rebuilds(plan: dict[str, Any], versions: dict[str, str]) -> list[str]:
+    """Installed PyTorch packages of another build than the plan's (2.9.1+cpu for cu130).
+
+    PyTorch's indexes label each build (+cpu, +cu130); PyPI's Linux torch has no label. uv
+    keeps any installed torch that satisfies the requirement, so a data disk moved from a CPU
+    host to a GPU host (or to an older driver) must have these reinstalled.
+    """
+    if not plan["backend"]:
+        return []
+    wrong = []
+    for name in sorted(requested(plan["requirements"])):
+        version = versions.get(name)
+        if version is not None and version.partition("+")[2] != plan["backend"]:
+            wrong.append(name)
+    return wrong
 
 
 def _major_minor(version: str) -> str:
@@ -238,6 +396,7 @@ def venv_state(
         return state
     state["usable"] = True
     state["installed"] = sorted(canonical(name) for name in report["installed"])
+    state["torch_versions"] = {canonical(k): v for k, v in report.get("torch", {}).items()}
     state["uv_ok"] = state["uv"] and satisfies(report.get("uv", ""), uv_specifier)
     return state
 
@@ -303,16 +462,19 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     packages = list(params.get("packages", []))
     if gpu["present"]:
         packages += list(params.get("gpu_packages", []))
-    requirements = choose_requirements(packages, gpu["present"], variants)
+    requirements, torch = torch_plan(
+        choose_requirements(packages, gpu["present"], variants), gpu["present"], params
+    )
     user = user_state(params["user"])
     demote = os.geteuid() == 0 and user["exists"] and user["uid"] != 0
     run_as = (user["uid"], user["gid"]) if demote else None
     venv = venv_state(params["venv"], python_version, run_as, params.get("uv", ""))
+    torch["reinstall"] = torch_rebuilds(torch, venv.pop("torch_versions", {}))
     # Only what the variant choice displaced; a clash the user asked for stays theirs.
     uninstall = [
         name
         for name in clashing(venv["installed"], gpu["present"], variants)
-        if name not in requested(requirements)
+        if name not in requested(requirements + torch["requirements"])
     ]
     return {
         "python": python_version,
@@ -321,6 +483,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         "gpu": gpu,
         "venv": venv,
         "requirements": requirements,
+        "torch": torch,
         "uninstall": uninstall,
     }
 

@@ -24,6 +24,20 @@ REGION = "cn-hangzhou"
 ACCESS_KEY = "LTAI-test-access-key"
 SECRET = "aliyun-secret-never-shown-4f9c2e"
 TAG = "mlbox:workbench"
+# A public Ubuntu image the double lists (DescribeImages), for calls made straight to it.
+IMAGE = "ubuntu_24_04_x64_20G_alibase_20250113.vhd"
+VPC_ACTIONS = {
+    "CreateVpc",
+    "DescribeVpcs",
+    "DescribeVpcAttribute",
+    "ModifyVpcAttribute",
+    "DeleteVpc",
+    "CreateVSwitch",
+    "DescribeVSwitches",
+    "DescribeVSwitchAttributes",
+    "ModifyVSwitchAttribute",
+    "DeleteVSwitch",
+}
 
 # Calls that create, change or delete something; a run that stops in validation sends none.
 MUTATING = re.compile(
@@ -100,7 +114,8 @@ class Double:
 
     def call(self, action: str, **params: Any) -> dict[str, Any]:
         """One RPC call, as the SDK would send it (the double does not check signatures)."""
-        query = {"Action": action, "RegionId": REGION, "Format": "JSON"}
+        version = "2016-04-28" if action in VPC_ACTIONS else "2014-05-26"
+        query = {"Action": action, "Version": version, "RegionId": REGION, "Format": "JSON"}
         for key, value in params.items():
             if key == "Tags":
                 for n, (k, v) in enumerate(value.items(), 1):
@@ -111,10 +126,50 @@ class Double:
         with urllib.request.urlopen(url, timeout=10) as response:
             return json.loads(response.read())
 
+    def settled(self, kind: str, key: str, status: str) -> None:
+        """Read the resource until it shows status (the double settles over reads)."""
+        action, listed, sub, ids = {
+            "inst": ("DescribeInstances", "Instances", "Instance", "InstanceIds"),
+            "disk": ("DescribeDisks", "Disks", "Disk", "DiskIds"),
+        }[kind]
+        for _ in range(20):
+            [item] = self.call(action, **{ids: json.dumps([key])})[listed][sub]
+            if item["Status"] == status:
+                return
+        raise AssertionError(f"{kind} {key} never became {status}")
+
 
 def public_key_body() -> str:
-    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + b"d" * 32
-    return "ssh-ed25519 " + base64.b64encode(blob).decode() + " decoy"
+    blob = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01" + b"d" * 64
+    return "ssh-rsa " + base64.b64encode(blob).decode() + " decoy"
+
+
+def make_disk(double: Double, tags: dict[str, str] | None = None, **params: Any) -> str:
+    """A 20 GiB ESSD in zone h, settled (Available)."""
+    essd = {"ZoneId": f"{REGION}-h", "Size": 20, "DiskCategory": "cloud_essd", **params}
+    disk = double.call("CreateDisk", **essd, **({"Tags": tags} if tags else {}))["DiskId"]
+    double.settled("disk", disk, "Available")
+    return disk
+
+
+def make_instance(double: Double, **params: Any) -> str:
+    """A running g7 instance in zone h (a security group of its own, no vSwitch)."""
+    group = double.call("CreateSecurityGroup", SecurityGroupName="someone")
+    [instance] = double.call(
+        "RunInstances",
+        InstanceType="ecs.g7.large",
+        ImageId=IMAGE,
+        ZoneId=f"{REGION}-h",
+        SecurityGroupId=group["SecurityGroupId"],
+        **{"SystemDisk.Category": "cloud_essd", **params},
+    )["InstanceIdSets"]["InstanceIdSet"]
+    double.settled("inst", instance, "Running")
+    return instance
+
+
+def attach(double: Double, disk: str, instance: str) -> None:
+    double.call("AttachDisk", DiskId=disk, InstanceId=instance)
+    double.settled("disk", disk, "In_use")
 
 
 def decoys(double: Double, name: str = "someone-else") -> dict[str, str]:
@@ -134,21 +189,25 @@ def decoys(double: Double, name: str = "someone-else") -> dict[str, str]:
         "CreateSecurityGroup", VpcId=vpc["VpcId"], SecurityGroupName=resource, Tags=tags
     )
     double.call("ImportKeyPair", KeyPairName=resource, PublicKeyBody=public_key_body(), Tags=tags)
-    disk = double.call(
-        "CreateDisk", ZoneId=f"{REGION}-h", Size=20, DiskName=f"{resource}-data", Tags=tags
-    )
-    untagged = double.call("CreateDisk", ZoneId=f"{REGION}-h", Size=20, DiskName="plain")
+    essd = {"ZoneId": f"{REGION}-h", "Size": 20, "DiskCategory": "cloud_essd"}
+    disk = double.call("CreateDisk", DiskName=f"{resource}-data", Tags=tags, **essd)
+    untagged = double.call("CreateDisk", DiskName="plain", **essd)
     [instance] = double.call(
         "RunInstances",
         InstanceType="ecs.g7.large",
-        ImageId="ubuntu",
+        ImageId=IMAGE,
         SecurityGroupId=group["SecurityGroupId"],
         VSwitchId=vsw["VSwitchId"],
         KeyPairName=resource,
         InstanceName=resource,
         Tags=tags,
+        **{"SystemDisk.Category": "cloud_essd"},
     )["InstanceIdSets"]["InstanceIdSet"]
+    double.settled("inst", instance, "Running")
+    double.settled("disk", disk["DiskId"], "Available")
+    double.settled("disk", untagged["DiskId"], "Available")
     double.call("AttachDisk", DiskId=disk["DiskId"], InstanceId=instance)
+    double.settled("disk", disk["DiskId"], "In_use")
     snapshot = double.call("CreateSnapshot", DiskId=disk["DiskId"], Tags=tags)
     return {
         "vpc": vpc["VpcId"],

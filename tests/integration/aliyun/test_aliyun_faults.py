@@ -39,8 +39,8 @@ def test_killed_provisions_converge_without_duplicates(
 
     Each rerun goes one step further and makes nothing the killed ones made; the last one
     converges with one VPC, vSwitch, SG, key pair, instance and data disk, all tagged (the
-    disk made untagged just before the kill found again); a teardown then leaves nothing,
-    also after an up killed right after CreateDisk (its disk found by name and deleted).
+    disk made just before the kill found again); a teardown then leaves nothing, also after
+    an up killed right after CreateDisk (its disk found by its binding and deleted).
     """
     # Each kill is right after the call, before the next step could run; the rerun must not
     # make again what the killed one made.
@@ -55,9 +55,11 @@ def test_killed_provisions_converge_without_duplicates(
         assert len(state["vpc"]) == len(state["vsw"]) == len(state["sg"]) == 1, action
         assert len(state["inst"]) <= 1 and len(data_disks(double)) <= 1, action
     assert [a for a in CREATES if a not in done] == [], done
-    # The disk made last carries no tag yet (ali_disk does not send them): found by its name.
+    # The disk made last is tagged from birth and bound to the instance (aliyun_disk sends
+    # the tags with CreateDisk): the rerun finds it and attaches it.
     [orphan] = data_disks(double)
-    assert tags_of(orphan) == {}
+    [instance_id] = double.state()["inst"]
+    assert tags_of(orphan)[BOUND] == instance_id
 
     double.forget_requests()
     run = workbench.up()
@@ -77,14 +79,15 @@ def test_killed_provisions_converge_without_duplicates(
     assert_nothing_left(double, workbench)
     assert all(not items for items in double.state().values()), double.state()
 
-    # Killed once more right after CreateDisk, and taken away instead of run again: the
-    # untagged disk is found by its name (made for the instance) and deleted as asked.
+    # Killed once more right after CreateDisk, and taken away instead of run again: the disk,
+    # bound to the instance from birth and never attached, is found and deleted as asked
+    # (it holds nothing: no snapshot of it is needed, or possible).
     double.forget_requests()
     workbench.kill_at(double, "CreateDisk", "up")
     [orphan] = data_disks(double)
     [instance_id] = double.state()["inst"]
     assert (
-        tags_of(orphan) == {}
+        tags_of(orphan)[BOUND] == instance_id
         and orphan["DiskName"] == f"workbench-{workbench.name}-data-{instance_id}"
     )
     double.forget_requests()

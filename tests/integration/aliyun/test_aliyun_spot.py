@@ -59,3 +59,33 @@ def test_no_spot_stock_fails_without_fallback_and_falls_back_with_it(
     assert tags_of(instance)["mlbox:market"] == "NoSpot"
     # The rest of up went on as usual: the data disk is attached.
     assert double.state()["disk"][facts["disk_id"]]["InstanceId"] == facts["id"]
+
+
+def test_other_refusals_fall_back_or_name_the_fix(double: Double, workbench: Workbench) -> None:
+    """ResourceNotAvailable (a stock refusal) falls back like NoStock; a vCPU quota refusal of
+    every launch fails naming the Quota Center, with no instance or disk left behind"""
+    double.inject(
+        {
+            "action": "RunInstances",
+            "code": "QuotaExceed.ElasticQuota",
+            "match": {"SpotStrategy": "SpotAsPriceGo"},
+        }
+    )
+    refused = workbench.up()
+    assert refused.rc != 0
+    message = refused.failure()
+    assert "QuotaExceed.ElasticQuota" in message and "Quota Center" in message, message
+    assert double.state()["inst"] == {} and double.tagged("disk", workbench.name) == []
+    assert len(double.calls("RunInstances")) == 1  # a quota is no reason to try NoSpot
+
+    double.clear_faults()
+    double.inject({**NO_STOCK, "code": "ResourceNotAvailable", "message": ""})
+    double.forget_requests()
+    run = workbench.up()
+    assert run.rc == 0, run.explain()
+    assert run.fact("workbench_instance")["spot"] is False
+    launches = [c for c in double.requests() if c["action"] == "RunInstances"]
+    assert [(c["params"]["SpotStrategy"], c["code"]) for c in launches] == [
+        ("SpotAsPriceGo", "ResourceNotAvailable"),
+        ("NoSpot", ""),
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aliyun_helpers import REGION, TAG, Double, Workbench
+from aliyun_helpers import REGION, TAG, Double, Workbench, attach, make_disk, make_instance
 
 pytestmark = pytest.mark.aliyun
 
@@ -59,6 +61,42 @@ def test_unknown_zone(double: Double, workbench: Workbench) -> None:
     )
 
 
+def test_an_ed25519_key_is_refused_before_anything_is_made(
+    double: Double, workbench: Workbench, tmp_path: Path
+) -> None:
+    """ECS's ImportKeyPair takes RSA, DSA and ECDSA keys only: say so, with the fix"""
+    key = tmp_path / "id_ed25519"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert_refused_untouched(
+        double,
+        workbench,
+        ["ssh-ed25519 key", "ImportKeyPair", "ssh-rsa", "workbench_ssh_key_path", "id_rsa"],
+        workbench_ssh_key_path=str(key),
+    )
+
+
+def test_unknown_image(double: Double, workbench: Workbench) -> None:
+    assert_refused_untouched(
+        double,
+        workbench,
+        ["ubuntu_22_04_x64_20G_alibase_20240101.vhd", "workbench_image", "Ubuntu LTS"],
+        workbench_image="ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+    )
+
+
+def test_an_essd_too_small_for_its_performance_level(double: Double, workbench: Workbench) -> None:
+    assert_refused_untouched(
+        double,
+        workbench,
+        ["PL2", "at least 461 GiB", "workbench_disk_size_gb"],
+        workbench_aliyun_disk_performance_level="PL2",
+    )
+
+
 def test_unknown_existing_disk(double: Double, workbench: Workbench) -> None:
     assert_refused_untouched(
         double,
@@ -70,32 +108,26 @@ def test_unknown_existing_disk(double: Double, workbench: Workbench) -> None:
 
 
 def test_existing_disk_of_another_workbench(double: Double, workbench: Workbench) -> None:
-    disk = double.call("CreateDisk", ZoneId=f"{REGION}-h", Size=20, Tags={TAG: "other"})
+    disk = make_disk(double, {TAG: "other"})
     assert_refused_untouched(
         double,
         workbench,
-        [disk["DiskId"], f"not tagged {TAG}={workbench.name}"],
+        [disk, f"not tagged {TAG}={workbench.name}"],
         workbench_disk_source="existing",
-        workbench_disk_id=disk["DiskId"],
+        workbench_disk_id=disk,
     )
 
 
 def test_existing_disk_attached_to_another_instance(double: Double, workbench: Workbench) -> None:
-    disk = double.call("CreateDisk", ZoneId=f"{REGION}-h", Size=20, Tags={TAG: workbench.name})
-    group = double.call("CreateSecurityGroup", SecurityGroupName="someone")
-    [other] = double.call(
-        "RunInstances",
-        InstanceType="ecs.g7.large",
-        ZoneId=f"{REGION}-h",
-        SecurityGroupId=group["SecurityGroupId"],
-    )["InstanceIdSets"]["InstanceIdSet"]
-    double.call("AttachDisk", DiskId=disk["DiskId"], InstanceId=other)
+    disk = make_disk(double, {TAG: workbench.name})
+    other = make_instance(double)
+    attach(double, disk, other)
     assert_refused_untouched(
         double,
         workbench,
-        [disk["DiskId"], f"attached to {other}", "detach it or pick another disk"],
+        [disk, f"attached to {other}", "detach it or pick another disk"],
         workbench_disk_source="existing",
-        workbench_disk_id=disk["DiskId"],
+        workbench_disk_id=disk,
     )
 
 
@@ -111,8 +143,9 @@ def test_unknown_snapshot(double: Double, workbench: Workbench) -> None:
 
 def test_no_snapshot_for_latest(double: Double, workbench: Workbench) -> None:
     # A snapshot of another workbench does not count.
-    disk = double.call("CreateDisk", ZoneId=f"{REGION}-h", Size=20, Tags={TAG: "other"})
-    double.call("CreateSnapshot", DiskId=disk["DiskId"], Tags={TAG: "other"})
+    disk = make_disk(double, {TAG: "other"})
+    attach(double, disk, make_instance(double))  # ECS snapshots only a disk once attached
+    double.call("CreateSnapshot", DiskId=disk, Tags={TAG: "other"})
     assert_refused_untouched(
         double,
         workbench,

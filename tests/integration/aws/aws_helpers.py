@@ -19,6 +19,7 @@ from playbook_run import Run, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 MOTO_SERVER = ROOT / "tests" / "doubles" / "moto_server.py"
+WAITER_SHIM = Path(__file__).resolve().parent / "waiter_pause"
 REGION = "us-east-1"
 
 # Calls that create, change or delete something; a run that stops in validation sends none.
@@ -51,10 +52,22 @@ class Moto:
     def reset(self) -> None:
         self._call("POST", "/moto-api/reset")
         self._call("DELETE", "/_mlbox/faults")
+        self._call("DELETE", "/_mlbox/settle")
         self._call("DELETE", "/_mlbox/requests")
 
     def inject(self, **faults: str) -> None:
-        self._call("POST", "/_mlbox/faults", faults)
+        """Faults by name; on_demand= stands for the double's "on-demand" key."""
+        self._call("POST", "/_mlbox/faults", {k.replace("_", "-"): v for k, v in faults.items()})
+
+    def settle(self, **polls: int) -> None:
+        """Reads a new resource takes to settle: polls= for every kind, or per kind."""
+        self._call("POST", "/_mlbox/settle", polls)
+
+    def unsettled(self, *kinds: str) -> dict[str, int]:
+        """The resources of these kinds (all when none is named) still on their way
+        (pending, creating, attaching), per kind."""
+        pending = self._call("GET", "/_mlbox/settling")
+        return {k: n for k, n in pending.items() if n and (not kinds or k in kinds)}
 
     def requests(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_mlbox/requests")
@@ -125,6 +138,10 @@ class Workbench:
             "workbench_allowed_cidr": ALLOWED_CIDR,
             "workbench_ssh_key_path": str(ssh_key),
             "workbench_region": REGION,
+            # The role's own polls (snapshots, attachments): the double settles in reads, so
+            # there is nothing to wait for between two of them.
+            "__cloud_aws_poll": 0.5,
+            "__cloud_aws_snapshot_poll": 0.5,
         }
 
     def run(self, entry: str, env: dict[str, str] | None = None, **extra: Any) -> Run:

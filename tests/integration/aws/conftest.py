@@ -1,8 +1,9 @@
 """A moto server per test session and helpers to run the AWS lifecycle against it.
 
 The server is tests/doubles/moto_server.py on 127.0.0.1 at a free port; every test starts
-from an empty account (moto's reset), without injected faults and with an empty journal of
-the calls the server received. Nothing here can reach AWS: AWS_ENDPOINT_URL always points at
+from an empty account (moto's reset), without injected faults, with resources that settle
+after the double's default number of reads, and with an empty journal of the calls the
+server received. Nothing here can reach AWS: AWS_ENDPOINT_URL always points at
 the local server and the credentials are dummies.
 """
 
@@ -22,7 +23,7 @@ import pytest
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
 
-from aws_helpers import MOTO_SERVER, REGION, ROOT, Moto, Workbench
+from aws_helpers import MOTO_SERVER, REGION, ROOT, WAITER_SHIM, Moto, Workbench
 from secret_guard import SecretGuard
 
 START_TIMEOUT = 60
@@ -103,6 +104,8 @@ def aws_env(moto: Moto, tmp_path: Path, secret_guard: SecretGuard) -> dict[str, 
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         AWS_DEFAULT_REGION=REGION,
+        # botocore's waiters read the double's settling resources without their 15 s pauses.
+        PYTHONPATH=str(WAITER_SHIM),
         # No profile or credentials file of the user's can leak in.
         AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),

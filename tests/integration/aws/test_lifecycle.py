@@ -138,8 +138,12 @@ def test_lifecycle_new_snapshot_restore_existing(moto: Moto, workbench: Workbenc
     others = decoys(moto)
     baseline = moto.inventory()
 
-    # 1. A new disk, on a spot instance.
+    # 1. A new disk, on a spot instance. The double's instance, volume and attachment each
+    # took several reads to settle; the run read each until it had (nothing still settling
+    # once it ended, before any read of this test's; the decoys' snapshot is not the run's).
     first = workbench.up(workbench_disk_size_gb=8)
+    assert first.rc == 0, first.explain()
+    assert moto.unsettled("instances", "volumes", "attachments") == {}
     facts = assert_up(first, moto, workbench)
     assert facts["spot"] is True
     assert instance(moto, facts["id"]).get("InstanceLifecycle") == "spot"
@@ -190,6 +194,7 @@ def test_lifecycle_new_snapshot_restore_existing(moto: Moto, workbench: Workbenc
 
     # 6. Restore from the latest snapshot: a new disk at least the snapshot's size.
     restored_run = workbench.up(workbench_disk_source="snapshot", workbench_snapshot_id="latest")
+    assert moto.unsettled("instances", "volumes", "attachments") == {}
     restored = assert_up(restored_run, moto, workbench)
     assert restored["id"] != facts["id"]
     restored_disk = volume(moto, restored["disk_id"])

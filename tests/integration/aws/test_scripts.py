@@ -42,6 +42,10 @@ def test_start_and_delete_through_the_scripts(
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    # The wrapper's test: the scripts' runs poll at the role's production interval (10 s
+    # between two looks at a snapshot), so snapshots and attachments settle on their first
+    # read here; test_lifecycle covers the role's waits for them.
+    moto.settle(snapshots=1, attachments=1)
     started = script(
         START, workbench, home, "--disk", "new", "--no-configure", "--allowed-cidr", ALLOWED_CIDR
     )

@@ -21,6 +21,8 @@ def live_instances(moto: Moto) -> list[dict]:
     ]
 
 
+# Two of the refusals of spot alone (tests/unit/roles/test_cloud_aws_run_instance.py covers
+# every code of the catalogue): a server error (HTTP 500) and a spot quota.
 @pytest.mark.parametrize("code", ["InsufficientInstanceCapacity", "MaxSpotInstanceCountExceeded"])
 def test_on_demand_fallback_when_spot_is_refused(
     moto: Moto, workbench: Workbench, code: str
@@ -68,13 +70,35 @@ def test_spot_refusal_fails_clearly_without_fallback(moto: Moto, workbench: Work
     assert moto.ec2.describe_launch_templates(Filters=flt)["LaunchTemplates"] == []
 
 
-def test_other_launch_errors_do_not_fall_back(moto: Moto, workbench: Workbench) -> None:
+def assert_nothing_launched(moto: Moto, name: str) -> None:
+    assert live_instances(moto) == []
+    flt = [{"Name": "tag:mlbox:workbench", "Values": [name]}]
+    assert moto.ec2.describe_volumes(Filters=flt)["Volumes"] == []
+
+
+def test_refusals_that_another_market_cannot_help_stop_with_the_fix(
+    moto: Moto, workbench: Workbench
+) -> None:
+    """An instance type the zone does not take: no on-demand fallback, the zones named."""
     moto.inject(spot="Unsupported")
     run = workbench.up()
     assert run.rc != 0
-    assert "Unsupported" in run.failure(), run.failure()
+    message = run.failure()
+    assert "Unsupported" in message and "workbench_zone" in message, message
+    assert "us-east-1b" in message, message  # EC2's message names the zones that take it
     assert len(run_instances(moto)) == 1
-    assert live_instances(moto) == []
+    assert_nothing_launched(moto, workbench.name)
+
+    # Spot refused, then the on-demand quota: the fallback stops, naming the quota.
+    moto.forget_requests()
+    moto.inject(spot="InsufficientInstanceCapacity", on_demand="VcpuLimitExceeded")
+    run = workbench.up()
+    assert run.rc != 0
+    message = run.failure()
+    assert "InsufficientInstanceCapacity" in message and "VcpuLimitExceeded" in message
+    assert "quota" in message and "workbench_instance_type" in message, message
+    assert len(run_instances(moto)) == 2
+    assert_nothing_launched(moto, workbench.name)
 
 
 def test_on_demand_when_spot_is_off(moto: Moto, workbench: Workbench) -> None:

@@ -49,6 +49,13 @@ def test_unknown_instance_type(moto: Moto, workbench: Workbench) -> None:
     )
 
 
+def test_disk_larger_than_a_gp3_volume(moto: Moto, workbench: Workbench) -> None:
+    """gp3 volumes are 1 - 65,536 GiB (botocore's EC2 model): refused before any launch."""
+    assert_refused_untouched(
+        moto, workbench, ["workbench_disk_size_gb", "65536"], workbench_disk_size_gb=65537
+    )
+
+
 def test_unknown_snapshot(moto: Moto, workbench: Workbench) -> None:
     assert_refused_untouched(
         moto,
@@ -99,6 +106,9 @@ def test_existing_disk_that_is_not_the_workbench(moto: Moto, workbench: Workbenc
 
 
 def test_existing_disk_attached_elsewhere(moto: Moto, workbench: Workbench) -> None:
+    # The test's own setup attaches at once (EC2 attaches only an available volume to a
+    # running instance); what is tested is the role's validation, which creates nothing.
+    moto.settle(polls=0)
     ec2 = moto.ec2
     volume = ec2.create_volume(
         AvailabilityZone="us-east-1a",

@@ -17,6 +17,9 @@ from playbook_run import Run, run_playbook
 ROOT = Path(__file__).resolve().parents[3]
 ARM_DOUBLE = ROOT / "tests" / "doubles" / "azure_arm.py"
 AZURE_PYTHON = ROOT / ".venv-azure" / "bin" / "python"
+# On PYTHONPATH for every run: azure-core's pause between polls of a long-running operation,
+# shortened (lro_pause/sitecustomize.py).
+LRO_PAUSE = Path(__file__).resolve().parent / "lro_pause"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 TENANT = "00000000-0000-0000-0000-0000000000aa"
 LOCATION = "westeurope"
@@ -61,6 +64,10 @@ class Arm:
 
     def configure(self, **config: Any) -> None:
         self._call("POST", "/_mlbox/config", config)
+
+    def evict(self, rid: str) -> dict[str, Any]:
+        """Azure takes the Spot VM's capacity back (its evictionPolicy applies)."""
+        return self._call("POST", "/_mlbox/evict", {"id": rid})
 
     def put(self, *resources: dict[str, Any]) -> None:
         self._call("POST", "/_mlbox/resources", list(resources))

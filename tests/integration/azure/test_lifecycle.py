@@ -119,15 +119,17 @@ def assert_spot_asked(body: dict[str, Any]) -> None:
     assert props["billingProfile"]["maxPrice"] == -1
 
 
-def refuse_spot_once(arm: Arm) -> None:
-    """The next Spot VM PUT is answered as Azure does when it has no Spot capacity."""
+def refuse_spot_once(arm: Arm, fault: str) -> None:
+    """The next Spot VM PUT meets a fault of the double's catalogue (azure_arm.FAULTS), as
+    Azure answers when it has no Spot capacity."""
     arm.inject(
         {"method": "PUT", "type": "Microsoft.Compute/virtualMachines",
-         "match": {"properties.priority": "Spot"}, "code": "SkuNotAvailable", "status": 409,
-         "times": 1,
-         "message": "The requested VM size Standard_D2s_v3 is currently not available for Spot "
-         "in location 'westeurope'. Please try another size or location."}
+         "match": {"properties.priority": "Spot"}, "fault": fault, "times": 1}
     )  # fmt: skip
+
+
+def vm_puts(arm: Arm, workbench: Workbench) -> list[dict[str, Any]]:
+    return requests_to(arm, "PUT", workbench.vm_id)
 
 
 def assert_disk_survives_vm_delete(arm: Arm, workbench: Workbench, disk_id: str) -> None:
@@ -153,21 +155,38 @@ def test_lifecycle_new_snapshot_existing_restore(arm: Arm, workbench: Workbench)
     others = decoys(arm)
     arm.configure(snapshot_copy_polls=3)  # incremental snapshots report progress first
 
-    # 1. A new disk; Azure refuses the first Spot VM (as it does when a region has no Spot
-    #    capacity), so the same VM comes at Regular priority.
-    refuse_spot_once(arm)
+    # 1. A new disk; Azure accepts the Spot VM, then cannot allocate it (AllocationFailed,
+    #    through the long-running operation: the VM left Failed, holding the data disk). The
+    #    failed VM and its OS disk are deleted, the data disk kept, and a new VM comes at
+    #    Regular priority on it.
+    refuse_spot_once(arm, "AllocationFailed")
     first = workbench.up(workbench_disk_size_gb=4)
     facts = assert_up(first, arm, workbench)
     assert facts["spot"] is False
-    refused, regular = requests_to(arm, "PUT", workbench.vm_id)
-    assert (refused["status"], refused["code"]) == (409, "SkuNotAvailable")
+    refused, regular = vm_puts(arm, workbench)
+    assert refused["status"] == 201  # accepted; the operation failed
+    polls = [r for r in arm.requests() if "/operations/" in r["path"]]
+    assert "AllocationFailed" in [r["code"] for r in polls]
+    assert len(polls) >= 3  # the operations took several polls each
     assert_spot_asked(refused["body"])
-    assert regular["status"] in (200, 201)
+    calls = [(r["method"], r["path"].rstrip("/").lower()) for r in arm.requests()]
+    os_disk = resource_id(workbench.group, "Compute/disks", f"{workbench.name}-os").lower()
+    deleted = calls.index(("DELETE", workbench.vm_id.lower()))
+    assert calls.index(("PUT", workbench.vm_id.lower())) < deleted
+    assert (
+        deleted
+        < calls.index(("DELETE", os_disk))
+        < len(calls) - calls[::-1].index(("PUT", workbench.vm_id.lower()))
+    )
+    assert requests_to(arm, "DELETE", facts["disk_id"]) == []
+    assert regular["status"] == 201  # a new VM, not an update of the failed one
     asked = regular["body"]["properties"]
     assert "priority" not in asked and "billingProfile" not in asked
+    assert "evictionPolicy" not in asked
     assert asked["hardwareProfile"] == refused["body"]["properties"]["hardwareProfile"]
     assert asked["storageProfile"] == refused["body"]["properties"]["storageProfile"]
-    assert arm.get(workbench.vm_id)["tags"]["mlbox-priority"] == "regular"
+    vm = arm.get(workbench.vm_id)
+    assert vm["tags"]["mlbox-priority"] == "regular" and "priority" not in vm["properties"]
     assert arm.get(facts["disk_id"])["properties"]["diskSizeGB"] == 4
     assert_access_rules(arm, workbench)
     for group in (workbench.group, workbench.data_group):
@@ -231,6 +250,12 @@ def test_lifecycle_new_snapshot_existing_restore(arm: Arm, workbench: Workbench)
     assert reused["spot"] is True
     assert_spot_asked(vm_body(arm, workbench))
     assert arm.get(workbench.vm_id)["properties"]["priority"] == "Spot"
+    # Azure evicts it (evictionPolicy Deallocate): the VM is deallocated and keeps the data
+    # disk; the teardown below takes it from there.
+    assert arm.evict(workbench.vm_id)["evictionPolicy"] == "Deallocate"
+    evicted = arm.get(workbench.vm_id)
+    assert evicted is not None
+    assert arm.get(new_disk)["managedBy"].lower() == workbench.vm_id.lower()
 
     # 5. Teardown with a snapshot and the disk deleted after it; keep one snapshot.
     arm.forget_requests()

@@ -44,6 +44,17 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"workbench_disk_source": "snapshot", "workbench_snapshot_id": "snap-missing"},
         ["snap-missing", "workbench_snapshot_id"],
     ),
+    # Azure refuses a premium disk on a size without premium storage, once the network and
+    # the disk exist: refused here first.
+    "premium_disk_on_small_size": (
+        {"workbench_instance_type": "Standard_D2_v3", "workbench_azure_disk_sku": "Premium_LRS"},
+        ["Standard_D2_v3", "premium", "workbench_azure_disk_sku=StandardSSD_LRS"],
+    ),
+    # Eviction under Delete takes the VM's disks with it: only Deallocate is taken.
+    "eviction_delete": (
+        {"workbench_azure_eviction_policy": "Delete"},
+        ["workbench_azure_eviction_policy", "Deallocate"],
+    ),
 }
 
 

@@ -51,7 +51,12 @@ def home(tmp_path: Path) -> Path:
 def local_env(home: Path, secret_guard: SecretGuard) -> dict[str, str]:
     """The runs' environment, at -vvv; the password and the keys made are watched."""
     secret_guard.add("the notebook password", PASSWORD)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "XDG_"))}
+    # No CONTAINERS_CONF: the product passes podman what it needs itself (cloud_local).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANSIBLE_", "XDG_")) and k != "CONTAINERS_CONF"
+    }
     env.update(
         HOME=str(home),
         WORKBENCH_NOTEBOOK_PASSWORD=PASSWORD,
@@ -60,7 +65,6 @@ def local_env(home: Path, secret_guard: SecretGuard) -> dict[str, str]:
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_DEPRECATION_WARNINGS="False",
-        CONTAINERS_CONF=str(ROOT / "tests" / "setup" / "containers.conf"),
     )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     return secret_guard.env(env)

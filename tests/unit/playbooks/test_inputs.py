@@ -43,6 +43,18 @@ CASES: dict[str, tuple[str, dict[str, object], str | None, str]] = {
         "provision", {"cloud": "aws", "workbench_allowed_cidr": "300.1.2.3/32"}, GOOD_PASSWORD,
         "--allowed-cidr",
     ),
+    "address malformed": (
+        "provision", {"cloud": "aws", "workbench_allowed_cidr": "203.0.113"}, GOOD_PASSWORD,
+        "is not an IPv4 address or CIDR",
+    ),
+    "ipv6 address": (
+        "provision", {"cloud": "aws", "workbench_allowed_cidr": "2001:db8::7"}, GOOD_PASSWORD,
+        "2001:db8::7/128 is an IPv6 address",
+    ),
+    "world in disguise": (
+        "provision", {"cloud": "aws", "workbench_allowed_cidr": "203.0.113.7/0"}, GOOD_PASSWORD,
+        "workbench_allow_world=true",
+    ),
     "world without opt-in": (
         "provision", {"cloud": "aws", "workbench_allowed_cidr": "0.0.0.0/0"}, GOOD_PASSWORD,
         "workbench_allow_world=true",
@@ -96,3 +108,68 @@ def test_bad_input_stops_before_the_provider(case: str, tmp_path: Path) -> None:
 def test_password_never_printed_even_when_refused(tmp_path: Path) -> None:
     result = run_playbook("provision", {}, "seven77", tmp_path)
     assert "seven77" not in result.stdout + result.stderr
+
+
+# (extra vars, the variable the message must name, the others it must not name)
+RANGES = {
+    "notebook port": ({"workbench_notebook_port": 22}, "workbench_notebook_port"),
+    "disk size": ({"workbench_disk_size_gb": 20000}, "workbench_disk_size_gb"),
+    "retention": ({"workbench_keep_snapshots": -2}, "workbench_keep_snapshots"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RANGES))
+def test_range_errors_name_only_what_is_wrong(case: str, tmp_path: Path) -> None:
+    extra_vars, wrong = RANGES[case]
+    result = run_playbook("provision", extra_vars, GOOD_PASSWORD, tmp_path)
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, out
+    assert f"{wrong} must be" in out, out
+    for name in ("workbench_notebook_port", "workbench_disk_size_gb", "workbench_keep_snapshots"):
+        if name != wrong:
+            assert name not in out, out
+
+
+RESOLVE_PLAY = """
+- name: Resolve the shared inputs as provision.yml does
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    workbench_action: provision
+    workbench_configure: false
+  tasks:
+    - name: Check the inputs and prepare the controller
+      ansible.builtin.include_role:
+        name: mlbox.workbench.workbench_common
+        public: true
+
+    - name: Show what a provider receives
+      ansible.builtin.debug:
+        msg: "RESOLVED={{ workbench_allowed_cidr_resolved }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("cloud", "given", "resolved"),
+    [
+        ("aws", "203.0.113.7", "203.0.113.7/32"),
+        ("azure", "203.0.113.77/24", "203.0.113.0/24"),
+        ("local", "", "127.0.0.1/32"),
+    ],
+)
+def test_the_allowed_address_is_resolved_once_for_the_providers(
+    cloud: str, given: str, resolved: str, tmp_path: Path
+) -> None:
+    play = tmp_path / "resolve.yml"
+    play.write_text(RESOLVE_PLAY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", HOME=str(tmp_path))
+    extra_vars = json.dumps({"cloud": cloud, "workbench_allowed_cidr": given})
+    result = subprocess.run(
+        [PLAYBOOK_BIN, str(play), "-e", extra_vars],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert f"RESOLVED={resolved}" in out, out

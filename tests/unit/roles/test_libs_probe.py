@@ -16,6 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "roles/libs/files/libs_probe.py"
 H100_FACTS = ROOT / "tests/data/gpu/h100/gpu-facts.txt"
+GPU_DATA = ROOT / "tests/data/gpu"
+# PyTorch's CUDA builds of its current releases (the role's default libs_torch_cuda_variants).
+CUDA_VARIANTS = ["12.6", "13.0", "13.2"]
 VARIANTS = {"xgboost": "xgboost-cpu"}
 
 _SPEC = importlib.util.spec_from_file_location("libs_probe", SCRIPT)
@@ -309,11 +312,23 @@ def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
             "gpu_packages": ["cupy-cuda12x"],
             "cpu_variants": VARIANTS,
             "root": str(root),
+            "nvidia_smi": str(fake_nvidia_smi(tmp_path, GPU_DATA / "h100")),
+            "torch_cuda_variants": CUDA_VARIANTS,
         }
     )
     assert code == 0, out
     assert out["gpu"]["present"] is True
     assert out["requirements"] == ["numpy", "xgboost", "cupy-cuda12x"]
+    assert out["torch"] == {
+        "requirements": ["torch"],
+        "backend": "cu130",
+        "index": "https://download.pytorch.org/whl/cu130",
+        "cuda": "13.0",
+        "driver": "580.159.04",
+        "driver_cuda": "13.0",
+        "error": "",
+        "reinstall": [],
+    }
     assert out["uninstall"] == []
     assert out["user"] == {"exists": True, "uid": 0, "gid": 0, "home": "/root"}
     assert out["venv"]["exists"] is False
@@ -368,3 +383,224 @@ def test_without_the_packaging_library_plain_specifiers_are_still_read(
     for name in ("packaging", "packaging.specifiers", "packaging.version"):
         monkeypatch.setitem(sys.modules, name, None)
     assert probe.satisfies(version, specifier) is ok
+
+
+# --- The driver's CUDA version (nvidia-smi) and PyTorch's CUDA build ---------------------
+
+
+def fake_nvidia_smi(tmp_path: Path, captured: Path, xml: bool = True) -> Path:
+    """An nvidia-smi that prints a capture: the XML for -q -x (or fails), else the table."""
+    script = tmp_path / "nvidia-smi"
+    xml_part = f'cat "{captured}/nvidia-smi-q.xml"' if xml else "echo 'Invalid combination'; exit 2"
+    script.write_text(
+        f'#!/bin/sh\nif [ "$1" = -q ]; then {xml_part}; exit; fi\ncat "{captured}/nvidia-smi.txt"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_the_h100_xml_gives_driver_cuda_and_gpu() -> None:
+    info = probe.parse_nvidia_smi_xml((GPU_DATA / "h100/nvidia-smi-q.xml").read_text())
+    assert info == {"driver": "580.159.04", "cuda": "13.0", "gpus": ["NVIDIA H100 80GB HBM3"]}
+
+
+def test_the_h100_table_gives_driver_and_cuda() -> None:
+    info = probe.parse_nvidia_smi_table((GPU_DATA / "h100/nvidia-smi.txt").read_text())
+    assert info == {"driver": "580.159.04", "cuda": "13.0", "gpus": []}
+
+
+def test_the_captured_facts_agree_with_nvidia_smi() -> None:
+    """The --query-gpu line of gpu-facts.txt names the same driver the XML reports."""
+    query = sections(H100_FACTS.read_text())["query"][1].split(", ")
+    info = probe.parse_nvidia_smi_xml((GPU_DATA / "h100/nvidia-smi-q.xml").read_text())
+    assert query[3] == info["driver"]
+    assert query[1] == info["gpus"][0]
+
+
+@pytest.mark.parametrize(
+    ("capture", "driver", "cuda"),
+    [
+        ("derived/driver-570", "570.195.03", "12.8"),
+        ("derived/driver-560", "560.35.05", "12.6"),
+        ("derived/driver-535", "535.274.02", "12.2"),
+    ],
+)
+def test_the_derived_outputs_read_alike(capture: str, driver: str, cuda: str) -> None:
+    xml = probe.parse_nvidia_smi_xml((GPU_DATA / capture / "nvidia-smi-q.xml").read_text())
+    table = probe.parse_nvidia_smi_table((GPU_DATA / capture / "nvidia-smi.txt").read_text())
+    assert (xml["driver"], xml["cuda"]) == (table["driver"], table["cuda"]) == (driver, cuda)
+
+
+def test_nvidia_smi_without_a_driver_is_no_version() -> None:
+    text = (GPU_DATA / "derived/no-driver-nvidia-smi.txt").read_text()
+    with pytest.raises(ValueError, match="couldn't communicate with the NVIDIA driver"):
+        probe.parse_nvidia_smi_table(text)
+
+
+@pytest.mark.parametrize(
+    ("driver_cuda", "variant"),
+    [
+        ("13.0", "13.0"),
+        ("13.1", "13.0"),
+        ("13.2", "13.2"),
+        ("14.0", "13.2"),
+        ("12.9", "12.6"),
+        ("12.8", "12.6"),
+        ("12.6", "12.6"),
+        ("12.5", None),
+        ("12.2", None),
+        ("11.8", None),
+    ],
+)
+def test_the_highest_variant_not_above_the_driver(driver_cuda: str, variant: str | None) -> None:
+    assert probe.choose_cuda_variant(driver_cuda, CUDA_VARIANTS) == variant
+
+
+def test_variants_compare_as_numbers_not_text() -> None:
+    assert probe.choose_cuda_variant("12.10", ["12.9", "12.10", "11.8"]) == "12.10"
+    assert probe.cuda_backend("12.10") == "cu1210"
+    assert probe.cuda_backend("13.0") == "cu130"
+
+
+def gpu_params(tmp_path: Path, capture: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "nvidia_smi": str(fake_nvidia_smi(tmp_path, GPU_DATA / capture)),
+        "torch_cuda_variants": CUDA_VARIANTS,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("capture", "backend"),
+    [("h100", "cu130"), ("derived/driver-570", "cu126"), ("derived/driver-560", "cu126")],
+)
+def test_a_gpu_host_gets_torch_from_the_index_its_driver_can_run(
+    tmp_path: Path, capture: str, backend: str
+) -> None:
+    rest, plan = probe.torch_plan(["numpy", "xgboost"], True, gpu_params(tmp_path, capture))
+    assert rest == ["numpy", "xgboost"]
+    assert plan["requirements"] == ["torch"]
+    assert plan["backend"] == backend
+    assert plan["index"] == f"https://download.pytorch.org/whl/{backend}"
+    assert plan["error"] == ""
+
+
+def test_the_table_is_read_when_the_xml_is_not_offered(tmp_path: Path) -> None:
+    smi = fake_nvidia_smi(tmp_path, GPU_DATA / "derived/driver-570", xml=False)
+    assert probe.query_driver(str(smi)) == {"driver": "570.195.03", "cuda": "12.8", "gpus": []}
+
+
+def test_a_driver_too_old_for_every_build_is_refused_with_the_fix(tmp_path: Path) -> None:
+    rest, plan = probe.torch_plan(["numpy"], True, gpu_params(tmp_path, "derived/driver-535"))
+    assert rest == ["numpy"]
+    assert plan["backend"] == "" and plan["index"] == ""
+    assert plan["driver"] == "535.274.02" and plan["driver_cuda"] == "12.2"
+    assert "535.274.02 supports CUDA up to 12.2" in plan["error"]
+    assert "supports CUDA 12.6 or newer" in plan["error"]
+    assert "libs_torch_cuda_variants" in plan["error"] and "libs_gpu: false" in plan["error"]
+
+
+def test_an_older_variant_the_user_adds_fits_an_old_driver(tmp_path: Path) -> None:
+    params = gpu_params(tmp_path, "derived/driver-535")
+    params["torch_cuda_variants"] = [*CUDA_VARIANTS, "11.8"]
+    _, plan = probe.torch_plan([], True, params)
+    assert (plan["backend"], plan["error"]) == ("cu118", "")
+
+
+def test_a_gpu_without_a_loaded_driver_is_refused(tmp_path: Path) -> None:
+    failing = tmp_path / "nvidia-smi"
+    no_driver = GPU_DATA / "derived/no-driver-nvidia-smi.txt"
+    failing.write_text(f'#!/bin/sh\ncat "{no_driver}"\nexit 9\n')
+    failing.chmod(0o755)
+    _, plan = probe.torch_plan([], True, {"nvidia_smi": str(failing)})
+    assert "no working driver" in plan["error"]
+    assert "couldn't communicate with the NVIDIA driver" in plan["error"]
+    assert "tools_nvidia_driver" in plan["error"]
+
+
+def test_a_gpu_without_nvidia_smi_is_refused(tmp_path: Path) -> None:
+    _, plan = probe.torch_plan([], True, {"nvidia_smi": str(tmp_path / "absent")})
+    assert "is not installed" in plan["error"]
+
+
+def test_listed_torch_packages_keep_their_specifiers_on_a_gpu(tmp_path: Path) -> None:
+    params = gpu_params(tmp_path, "h100", torch_packages=["torch", "torchvision"])
+    rest, plan = probe.torch_plan(["numpy", "Torch>=2.8", "torchvision"], True, params)
+    assert rest == ["numpy"]
+    assert plan["requirements"] == ["Torch>=2.8", "torchvision"]
+
+
+def test_torch_gpu_off_adds_nothing(tmp_path: Path) -> None:
+    params = gpu_params(tmp_path, "h100", torch_gpu=False)
+    rest, plan = probe.torch_plan(["numpy"], True, params)
+    assert rest == ["numpy"] and plan["requirements"] == [] and plan["backend"] == ""
+
+
+def test_a_cpu_host_gets_no_torch_unless_asked() -> None:
+    rest, plan = probe.torch_plan(["numpy", "xgboost-cpu"], False, {"nvidia_smi": "/absent"})
+    assert rest == ["numpy", "xgboost-cpu"]
+    assert plan == {
+        "requirements": [], "backend": "", "index": "", "cuda": "",
+        "driver": "", "driver_cuda": "", "error": "",
+    }  # fmt: skip
+
+
+def test_torch_asked_for_on_a_cpu_host_comes_from_the_cpu_index() -> None:
+    params = {"nvidia_smi": "/absent", "torch_index_base": "https://mirror.example/whl/"}
+    rest, plan = probe.torch_plan(["numpy", "torch==2.9.1"], False, params)
+    assert rest == ["numpy"]
+    assert plan["requirements"] == ["torch==2.9.1"]
+    assert (plan["backend"], plan["index"]) == ("cpu", "https://mirror.example/whl/cpu")
+    assert plan["error"] == ""
+
+
+def test_the_script_on_a_cpu_tree_plans_no_torch(tmp_path: Path) -> None:
+    code, out = run_script(
+        {
+            "user": "root",
+            "venv": str(tmp_path / "venv"),
+            "gpu": "auto",
+            "packages": ["numpy", "xgboost"],
+            "gpu_packages": ["cupy-cuda12x"],
+            "cpu_variants": VARIANTS,
+            "root": str(cpu_tree(tmp_path / "root")),
+            "nvidia_smi": str(fake_nvidia_smi(tmp_path, GPU_DATA / "h100")),
+            "torch_cuda_variants": CUDA_VARIANTS,
+        }
+    )
+    assert code == 0, out
+    assert out["requirements"] == ["numpy", "xgboost-cpu"]
+    assert out["torch"]["requirements"] == [] and out["torch"]["backend"] == ""
+
+
+@pytest.mark.parametrize(
+    ("installed", "backend", "reinstall"),
+    [
+        ({"torch": "2.9.1+cpu"}, "cu130", ["torch"]),
+        ({"torch": "2.9.1+cu130", "torchvision": "0.24.1+cu126"}, "cu130", ["torchvision"]),
+        ({"torch": "2.9.1"}, "cu130", ["torch"]),  # PyPI's build
+        ({"torch": "2.9.1+cu130"}, "cu130", []),
+        ({"torch": "2.9.1+cu130"}, "cpu", ["torch"]),
+        ({}, "cu130", []),
+    ],
+)
+def test_a_torch_of_another_build_is_reinstalled(
+    installed: dict[str, str], backend: str, reinstall: list[str]
+) -> None:
+    plan = {"requirements": ["torch>=2.8", "torchvision"], "backend": backend}
+    assert probe.torch_rebuilds(plan, installed) == reinstall
+
+
+def test_no_backend_no_reinstall() -> None:
+    assert probe.torch_rebuilds({"requirements": [], "backend": ""}, {"torch": "2.9.1"}) == []
+
+
+def test_the_environment_reports_its_torch_builds(venv: Path) -> None:
+    """The environment's own Python names its torch* distributions with their versions."""
+    dist = next((venv / "lib").glob("python3*/site-packages"))
+    info = dist / "torch-2.9.1+cpu.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.9.1+cpu\n")
+    state = probe.venv_state(str(venv), PY)
+    assert state["torch_versions"] == {"torch": "2.9.1+cpu"}
+    assert "torch" in state["installed"]

@@ -1,7 +1,9 @@
-"""aliyun_snapshot and aliyun_key_pair against the project's ECS double (tests/doubles/).
+"""The aliyun_* modules against the project's ECS double (tests/doubles/).
 
 The double runs in a thread of the test process; HTTP_PROXY sends the SDK's plain-HTTP
-calls to it, as in the integration suite. Nothing can reach Alibaba Cloud.
+calls to it, as in the integration suite. Nothing can reach Alibaba Cloud. Resources settle
+at once here (polls=0): these tests are about the modules' logic, and the transitions have
+their own tests (tests/unit/doubles); aliyun_disk's tests turn them back on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import base64
 import importlib.util
 import json
 import os
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -19,9 +22,11 @@ from typing import Any
 import pytest
 
 pytest.importorskip("aliyunsdkcore")
+pytest.importorskip("alibabacloud_ecs20140526")  # the double checks requests against it
 
 from ansible_collections.mlbox.workbench.plugins.module_utils import aliyun as utils
 from ansible_collections.mlbox.workbench.plugins.modules import (
+    aliyun_disk,
     aliyun_key_pair,
     aliyun_snapshot,
     aliyun_snapshot_info,
@@ -31,11 +36,15 @@ from ansible_collections.mlbox.workbench.plugins.modules import (
 DOUBLE = Path(__file__).resolve().parents[4] / "tests" / "doubles" / "aliyun_ecs.py"
 SECRET = "sk-unit-secret-value"
 REGION = "cn-hangzhou"
-KEY = "ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + b"k" * 32).decode() + " t"
-OTHER_KEY = "ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + b"o" * 32).decode()
+RSA = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01"
+KEY = "ssh-rsa " + base64.b64encode(RSA + b"k" * 64).decode() + " t"
+OTHER_KEY = "ssh-rsa " + base64.b64encode(RSA + b"o" * 64).decode()
+IMAGE = "ubuntu_24_04_x64_20G_alibase_20250113.vhd"
+VPC_ACTIONS = {"CreateVpc", "CreateVSwitch", "DescribeVpcs", "DescribeVSwitches"}
 
 
 def load_double() -> Any:
+    sys.path.insert(0, str(DOUBLE.parent))  # its aliyun_contract and aliyun_rules
     spec = importlib.util.spec_from_file_location("aliyun_ecs_double", DOUBLE)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
@@ -57,7 +66,9 @@ class Double:
             return json.loads(response.read() or b"null")
 
     def call(self, action: str, **params: str) -> dict:
-        status, body = self.mod.ECS.handle({"Action": action, "RegionId": REGION, **params})
+        version = "2016-04-28" if action in VPC_ACTIONS else "2014-05-26"
+        query = {"Action": action, "Version": version, "RegionId": REGION}
+        status, body = self.mod.ECS.handle({**query, **params})
         assert status == 200, body
         return body
 
@@ -75,7 +86,7 @@ def double_server() -> Iterator[Double]:
 @pytest.fixture
 def ecs(double_server: Double, monkeypatch: pytest.MonkeyPatch) -> Double:
     double_server.control("POST", "/_mlbox/reset")
-    double_server.control("POST", "/_mlbox/config", {"snapshot_polls": 0})
+    double_server.control("POST", "/_mlbox/config", {"snapshot_polls": 0, "polls": 0})
     for name in list(os.environ):
         if name.startswith(("ALIYUN_", "ALICLOUD_")):
             monkeypatch.delenv(name)
@@ -88,8 +99,28 @@ def ecs(double_server: Double, monkeypatch: pytest.MonkeyPatch) -> Double:
     return double_server
 
 
-def disk(ecs: Double, size: int = 20) -> str:
-    return ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size=str(size), DiskName="data")["DiskId"]
+def instance(ecs: Double, **params: str) -> str:
+    group = ecs.call("CreateSecurityGroup", SecurityGroupName="workbench-wb")["SecurityGroupId"]
+    launch = {
+        "InstanceType": "ecs.g7.large",
+        "ImageId": IMAGE,
+        "ZoneId": "cn-hangzhou-i",
+        "SecurityGroupId": group,
+        "SystemDisk.Category": "cloud_essd",
+    }
+    return ecs.call("RunInstances", **{**launch, **params})["InstanceIdSets"]["InstanceIdSet"][0]
+
+
+def new_disk(ecs: Double, size: int = 20, **params: str) -> str:
+    essd = {"ZoneId": "cn-hangzhou-i", "Size": str(size), "DiskCategory": "cloud_essd"}
+    return ecs.call("CreateDisk", **{**essd, **params})["DiskId"]
+
+
+def disk(ecs: Double, size: int = 20, **params: str) -> str:
+    """A data disk once attached (ECS snapshots no disk that never was)."""
+    disk_id = new_disk(ecs, size, DiskName="data", **params)
+    ecs.call("AttachDisk", DiskId=disk_id, InstanceId=instance(ecs))
+    return disk_id
 
 
 def test_create_waits_until_accomplished_with_growing_pauses(ecs, run_module, monkeypatch):
@@ -137,8 +168,8 @@ def test_failed_snapshot_fails(ecs, run_module, monkeypatch):
 def test_list_by_tags_and_status_oldest_first_then_delete(ecs, run_module):
     disk_id = disk(ecs)
     mine = {"Tag.1.Key": "mlbox:workbench", "Tag.1.Value": "wb"}
-    first = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="a", **mine)["SnapshotId"]
-    second = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="b", **mine)["SnapshotId"]
+    first = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="wb-a", **mine)["SnapshotId"]
+    second = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="wb-b", **mine)["SnapshotId"]
     ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="other")
     out = run_module(aliyun_snapshot_info.main, {"tags": {"mlbox:workbench": "wb"}})
     assert out.result["changed"] is False
@@ -290,6 +321,7 @@ def test_double_refuses_spot_when_injected(ecs):
     status, body = ecs.mod.ECS.handle(
         {
             "Action": "RunInstances",
+            "Version": "2014-05-26",
             "RegionId": REGION,
             "SpotStrategy": "SpotAsPriceGo",
             "InstanceType": "ecs.g7.large",
@@ -316,8 +348,8 @@ def test_workbench_info_returns_only_what_carries_the_tags(ecs, run_module):
         SourceCidrIp="203.0.113.7/32",
     )
     ecs.call("ImportKeyPair", KeyPairName="workbench-wb", PublicKeyBody=KEY, **mine)
-    data = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", **mine)["DiskId"]
-    foreign = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", **other)["DiskId"]
+    data = disk(ecs, **mine)
+    foreign = disk(ecs, **other)
     ecs.call("CreateSnapshot", DiskId=data, **mine)
     ecs.call("CreateSnapshot", DiskId=foreign, **other)
 
@@ -340,7 +372,7 @@ def test_workbench_info_returns_only_what_carries_the_tags(ecs, run_module):
     ]
     assert [k["name"] for k in result["key_pairs"]] == ["workbench-wb"]
     assert [d["id"] for d in result["disks"]] == [data]
-    assert result["disks"][0]["status"] == "available"
+    assert result["disks"][0]["status"] == "in_use"
     # A disk asked for by id comes back whatever its tags, so the caller can say whose it is.
     assert [(d["id"], d["tags"]) for d in result["given_disks"]] == [
         (foreign, {"mlbox:workbench": "wb-2"})
@@ -387,15 +419,11 @@ def test_workbench_info_finds_an_untagged_disk_named_for_the_instance(ecs, run_m
         "CreateVSwitch", VpcId=vpc, ZoneId="cn-hangzhou-i", CidrBlock="172.16.1.0/24", **mine
     )["VSwitchId"]
     group = ecs.call("CreateSecurityGroup", VpcId=vpc, **mine)["SecurityGroupId"]
-    [inst] = ecs.call(
-        "RunInstances", InstanceType="ecs.g7.large", SecurityGroupId=group, VSwitchId=vsw, **mine
-    )["InstanceIdSets"]["InstanceIdSet"]
+    inst = instance(ecs, SecurityGroupId=group, VSwitchId=vsw, **mine)
     prefix = "workbench-wb-data-"
-    untagged = ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + inst)
-    tagged_one = ecs.call(
-        "CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + inst, **mine
-    )
-    ecs.call("CreateDisk", ZoneId="cn-hangzhou-i", Size="20", DiskName=prefix + "i-someoneelse")
+    untagged = {"DiskId": new_disk(ecs, DiskName=prefix + inst)}
+    tagged_one = {"DiskId": new_disk(ecs, DiskName=prefix + inst, **mine)}
+    new_disk(ecs, DiskName=prefix + "i-someoneelse")
 
     args = {"tags": {"mlbox:workbench": "wb"}}
     found = run_module(aliyun_workbench_info.main, {**args, "disk_name_prefix": prefix}).result
@@ -403,3 +431,153 @@ def test_workbench_info_finds_an_untagged_disk_named_for_the_instance(ecs, run_m
     assert [d["id"] for d in found["disks"]] == [tagged_one["DiskId"]]
     without = run_module(aliyun_workbench_info.main, args).result
     assert without["untagged_disks"] == []
+
+
+def test_snapshot_of_a_disk_never_attached_is_skipped_not_failed(ecs, run_module):
+    """ECS refuses it (IncorrectDiskStatus.NeverAttached); it holds only what it was made of"""
+    out = run_module(aliyun_snapshot.main, {"disk_id": new_disk(ecs), "name": "wb-empty"})
+    assert not out.failed, out.result
+    assert out.result["changed"] is False and out.result["snapshot"] == {}
+    assert out.result["skipped_reason"] == "never_attached"
+
+
+def test_a_snapshot_a_disk_was_made_from_is_kept_unless_forced(ecs, run_module):
+    disk_id = disk(ecs)
+    sid = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="wb-source")["SnapshotId"]
+    new_disk(ecs, SnapshotId=sid)
+    kept = run_module(aliyun_snapshot.main, {"state": "absent", "snapshot_id": sid})
+    assert not kept.failed, kept.result
+    assert kept.result["changed"] is False
+    assert kept.result["skipped_reason"] == "disk_created_from_it"
+    assert sid in ecs.mod.ECS.state["snap"]
+    forced = run_module(
+        aliyun_snapshot.main, {"state": "absent", "snapshot_id": sid, "force": True}
+    )
+    assert forced.result["changed"] is True and sid not in ecs.mod.ECS.state["snap"]
+
+
+@pytest.fixture
+def slow(ecs: Double) -> Double:
+    """Transitions on: each step of a disk or an instance takes two reads."""
+    ecs.control("POST", "/_mlbox/config", {"polls": 2})
+    return ecs
+
+
+def test_disk_is_created_tagged_then_attached_and_the_attachment_verified(slow, run_module):
+    inst = instance(slow)  # still Pending: the module waits until it runs
+    args = {
+        "name": "workbench-wb-data-" + inst,
+        "zone_id": "cn-hangzhou-i",
+        "size_gb": 20,
+        "performance_level": "PL0",
+        "tags": {"mlbox:workbench": "wb", "mlbox:instance": inst},
+        "instance_id": inst,
+    }
+    out = run_module(aliyun_disk.main, args)
+    assert not out.failed, out.result
+    made = out.result["disk"]
+    assert out.result["changed"] is True
+    assert (made["status"], made["instance_id"]) == ("in_use", inst)
+    assert made["category"] == "cloud_essd" and made["performance_level"] == "PL0"
+    assert made["tags"] == {"mlbox:workbench": "wb", "mlbox:instance": inst}
+    assert made["device"].startswith("/dev/xvd")
+    journal = slow.control("GET", "/_mlbox/requests")
+    [create] = [c["params"] for c in journal if c["action"] == "CreateDisk"]
+    assert create["Tag.1.Key"] and create["PerformanceLevel"] == "PL0"
+    # The disk was attached only once it was Available and the instance Running.
+    seen = [c["action"] for c in journal]
+    assert seen.count("AttachDisk") == 1
+    attach_at = seen.index("AttachDisk")
+    assert "DescribeInstances" in seen[:attach_at]
+
+    again = run_module(aliyun_disk.main, args)  # found by name, attached: nothing to do
+    assert again.result["changed"] is False and again.result["disk"]["id"] == made["id"]
+
+
+def test_disk_attached_elsewhere_or_missing_fails_clearly(ecs, run_module):
+    held = disk(ecs)
+    holder = ecs.mod.ECS.state["disk"][held]["InstanceId"]
+    other = instance(ecs)
+    out = run_module(aliyun_disk.main, {"disk_id": held, "instance_id": other})
+    assert out.failed and f"attached to {holder}" in out.result["msg"]
+    assert ecs.actions().count("AttachDisk") == 1  # the one disk() made
+    gone = run_module(aliyun_disk.main, {"disk_id": "d-nope", "instance_id": other})
+    assert gone.failed and "does not exist" in gone.result["msg"]
+
+
+def test_disk_attach_that_never_happens_fails_with_its_state(slow, run_module):
+    """the attachment is verified: a disk stuck Attaching fails the task within its timeout"""
+    slow.control("POST", "/_mlbox/config", {"polls": 0})
+    inst = instance(slow)
+    disk_id = new_disk(slow)
+    slow.control("POST", "/_mlbox/config", {"polls": 10_000})
+    out = run_module(aliyun_disk.main, {"disk_id": disk_id, "instance_id": inst, "timeout": 0.5})
+    assert out.failed
+    assert "did not happen within 0.5 s" in out.result["msg"], out.result
+    assert f"disk {disk_id} is Attaching" in out.result["msg"]
+
+
+def test_disk_delete_waits_and_never_deletes_a_held_disk(slow, run_module):
+    slow.control("POST", "/_mlbox/config", {"polls": 0})
+    held = disk(slow)
+    slow.control("POST", "/_mlbox/config", {"polls": 2})
+    refused = run_module(aliyun_disk.main, {"state": "absent", "disk_id": held})
+    assert refused.failed and "not deleted while an instance holds it" in refused.result["msg"]
+    assert held in slow.mod.ECS.state["disk"]
+    free = new_disk(slow)  # still Creating: waited for, then deleted
+    out = run_module(aliyun_disk.main, {"state": "absent", "disk_id": free})
+    assert out.result["changed"] is True and free not in slow.mod.ECS.state["disk"]
+    again = run_module(aliyun_disk.main, {"state": "absent", "disk_id": free})
+    assert again.result["changed"] is False
+
+
+def test_disk_check_mode_makes_nothing(ecs, run_module):
+    args = {"name": "workbench-wb-data-x", "zone_id": "cn-hangzhou-i", "size_gb": 20}
+    out = run_module(aliyun_disk.main, {**args, "_ansible_check_mode": True})
+    assert out.result["changed"] is True and ecs.mod.ECS.state["disk"] == {}
+
+
+def test_workbench_info_resolves_the_newest_ubuntu_lts_image(ecs, run_module):
+    args = {"tags": {"mlbox:workbench": "wb"}, "instance_type": "ecs.g7.large"}
+    newest = run_module(aliyun_workbench_info.main, {**args, "image": "ubuntu-lts"}).result
+    # 24.10 is newer but not LTS, the arm64 build of 24.04 not x86_64, 22.04 older.
+    assert newest["image"]["id"] == "ubuntu_24_04_x64_20G_alibase_20250113.vhd"
+    assert newest["image"]["size_gb"] == 20
+    given = "ubuntu_22_04_x64_20G_alibase_20240926.vhd"
+    found = run_module(aliyun_workbench_info.main, {**args, "image": given}).result
+    assert found["image"]["id"] == given
+    missing = run_module(aliyun_workbench_info.main, {**args, "image": "ubuntu_x.vhd"}).result
+    assert missing["image"] == {}
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (
+            ["ubuntu_22_04_x64_20G_alibase_20240101.vhd"],
+            "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+        ),
+        (["ubuntu_23_04_x64_20G_alibase_20240101.vhd"], None),
+        (["ubuntu_24_04_arm64_20G_alibase_20250101.vhd"], None),
+        (
+            [
+                "ubuntu_20_04_x64_20G_alibase_20250101.vhd",
+                "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+            ],
+            "ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+        ),
+        (["debian_12_6_x64_20G_alibase_20240823.vhd"], None),
+    ],
+)
+def test_newest_ubuntu_lts(ids, expected):
+    images = [
+        {
+            "ImageId": i,
+            "Architecture": "arm64" if "arm64" in i else "x86_64",
+            "Status": "Available",
+            "CreationTime": "20" + i.rsplit("_", 1)[1][2:8],
+        }
+        for i in ids
+    ]
+    chosen = utils.newest_ubuntu_lts(images)
+    assert (chosen["id"] if chosen else None) == expected

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from ansible_collections.mlbox.workbench.plugins.module_utils.local_podman import PodmanSettings
 from ansible_collections.mlbox.workbench.plugins.modules import local_storage_info
 
 FAKE_PODMAN = """#!/bin/sh
+[ "$1" = --runtime ] && { echo "$2" >>"$0.runtimes"; shift 2; }
 FOUND='[{"Name": "mlbox-wb", "Config": {"Labels": {"mlbox.workbench": "wb"}}}]'
 case "$1 $2" in
   "container inspect")
@@ -33,6 +35,9 @@ def podman_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (bin_dir / "podman").write_text(FAKE_PODMAN)
     (bin_dir / "podman").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    # A host where podman's default runtime cannot work: every command names runc.
+    here = PodmanSettings("runc", ["nofile=1024:4096", "nproc=512:512"])
+    monkeypatch.setattr(local_storage_info, "settings", lambda: here)
     return tmp_path
 
 
@@ -49,6 +54,21 @@ def test_container_and_image_found(run_module, podman_path: Path) -> None:
     assert result["image_exists"] is True
     assert result["missing_tools"] == []
     assert json.dumps(result)  # plain data for the role
+    # What podman needs here, for the role's own podman commands, and used for these.
+    assert result["podman"]["command"] == ["podman", "--runtime", "runc"]
+    assert result["podman"]["run_args"] == [
+        "--runtime", "runc", "--ulimit", "nofile=1024:4096", "--ulimit", "nproc=512:512",
+    ]  # fmt: skip
+    runtimes = (podman_path / "bin" / "podman.runtimes").read_text().split()
+    assert runtimes == ["runc", "runc"]
+
+
+@pytest.mark.parametrize(("address", "local"), [("127.0.0.1", True), ("203.0.113.7", False)])
+def test_the_address_to_publish_on_must_be_this_machines(
+    run_module, podman_path: Path, address: str, local: bool
+) -> None:
+    result = run_module(local_storage_info.main, args(podman_path, address=address)).result
+    assert result["address_local"] is local
 
 
 def test_unknown_container_and_missing_image(run_module, podman_path: Path) -> None:
