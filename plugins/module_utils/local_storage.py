@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The local provider's data disks and snapshots, kept on the controller.
 
 Layout, one directory per workbench under the state directory (all 0700, files 0600):

@@ -278,12 +278,27 @@ image:
   returned: when O(image) is given
   type: dict
   contains:
-    id: {description: Image id., type: str, sample: ubuntu_24_04_x64_20G_alibase_20250113.vhd}
-    name: {description: Image name., type: str}
-    os_name: {description: Operating system, in English., type: str, sample: Ubuntu  24.04 64 bit}
-    architecture: {description: Architecture., type: str, sample: x86_64}
-    size_gb: {description: Size of the image; the system disk is at least this., type: int}
-    created: {description: When the image was built., type: str}
+    id:
+      description: Image id.
+      type: str
+      sample: ubuntu_24_04_x64_20G_alibase_20250113.vhd
+    name:
+      description: Image name.
+      type: str
+    os_name:
+      description: Operating system, in English.
+      type: str
+      sample: Ubuntu  24.04 64 bit
+    architecture:
+      description: Architecture.
+      type: str
+      sample: x86_64
+    size_gb:
+      description: Size of the image; the system disk is at least this.
+      type: int
+    created:
+      description: When the image was built.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

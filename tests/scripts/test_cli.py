@@ -253,12 +253,12 @@ def test_the_summary_says_what_is_true_for_the_cloud() -> None:
     password = NotebookPassword("x" * 12, "env", None)
     instance = {"public_ip": "192.0.2.9", "disk_id": "vol-1", "id": "i-1", "disk_origin": "bound"}
     aws = build_parser().parse_args(["--cloud", "aws", "--disk", "new"])
-    text = "\n".join(line for _, line in summary(aws, instance, password))
+    text = "\n".join(line for _kind, line in summary(aws, instance, password))
     assert "to stop paying: scripts/delete_instance.py --cloud aws --snapshot" in text
     assert "--disk new made no new disk" in text
     local = build_parser().parse_args(["--cloud", "local"])
     text = "\n".join(
-        line for _, line in summary(local, dict(instance, disk_origin="new"), password)
+        line for _kind, line in summary(local, dict(instance, disk_origin="new"), password)
     )
     assert "to stop paying" not in text and "to take it away" in text
     assert "made no new disk" not in text
