@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The Ansible ecosystem's own checkers on this collection, run offline (`make lint`,
-# `make unit`); what they need is installed by tests/setup/bootstrap.d/ecosystem.sh.
+# The Ansible ecosystem's own checkers on this collection, run offline (`make ecosystem`, in
+# CI's doubles stream); what they need is installed by tests/setup/bootstrap.d/ecosystem.sh.
+#   tests/ecosystem.sh all        what `make ecosystem` runs: each check below, in turn (units
+#                                 on UNITS_SUBSET); fails at the end naming those that failed
 #   tests/ecosystem.sh sanity     ansible-test sanity: every test, import/compile on every
 #                                 Python 3.8-3.13 found here (pyenv's included)
-#   tests/ecosystem.sh units      ansible-test units: tests/unit on the venv's Python
+#   tests/ecosystem.sh units [T]  ansible-test units on the venv's Python: tests/unit, or T
 #   tests/ecosystem.sh galaxy     galaxy-importer on the built tarball (what Galaxy runs)
 #   tests/ecosystem.sh docs       antsibull-docs lint-collection-docs (docs, RV()/O() links)
 #   tests/ecosystem.sh changelog  antsibull-changelog lint (fragments and changelog.yaml)
@@ -59,7 +61,31 @@ other_pythons() {
   echo "$dir"
 }
 
+# `make unit` runs all of tests/unit in the project's layout already; ansible-test units runs
+# the part that depends on its layout: the plugins' tests (modules, module_utils, filters on
+# the collection loader ansible-test sets up) and one controller test that runs
+# ansible-playbook on ansible-test's copy of the collection.
+UNITS_SUBSET=(tests/unit/plugins/ tests/unit/roles/test_argument_specs.py)
+
 case ${1:-} in
+  all)
+    failed=()
+    for check in sanity units galaxy docs changelog; do
+      echo "== ecosystem: $check"
+      start=$SECONDS
+      if [[ $check == units ]]; then
+        "$0" units "${UNITS_SUBSET[@]}" || failed+=("$check")
+      else
+        "$0" "$check" || failed+=("$check")
+      fi
+      echo "== ecosystem: $check took $((SECONDS - start)) s"
+    done
+    if ((${#failed[@]})); then
+      echo "ecosystem: failed: ${failed[*]}" >&2
+      exit 1
+    fi
+    echo "ecosystem: sanity, units, galaxy-importer, antsibull-docs and antsibull-changelog are clean"
+    ;;
   pythons)
     found=()
     for link in "$(other_pythons)"/python*; do [[ -e $link ]] && found+=("${link##*/}"); done
@@ -91,12 +117,38 @@ case ${1:-} in
     tarballs=("$out"/mlbox-workbench-*.tar.gz)
     tarball=${tarballs[0]}
     log=$out/galaxy-importer.log
-    # galaxy-importer runs ansible-doc and ansible-lint from its own venv; the collections
-    # the roles call come from the main venv's ansible package and .ansible/collections.
-    purelib=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+    # galaxy-importer runs ansible-doc and ansible-lint from its own venv, with
+    # ANSIBLE_COLLECTIONS_PATH set to the unpacked tarball alone. ansible-core also looks for
+    # ansible_collections/ on sys.path: the dependencies of galaxy.yml (from the main venv's
+    # ansible package, alibaba.alicloud from set-up's .ansible/collections) are linked into
+    # one folder that PYTHONPATH adds, with nothing else in it to shadow .venv-lint's packages.
+    deps=$cache/galaxy-deps
+    rm -rf "$deps"
+    "$venv/bin/python" - "$root" "$deps" <<'PY'
+import os
+import sys
+import sysconfig
+
+import yaml
+
+root, deps = sys.argv[1:]
+wanted = yaml.safe_load(open(os.path.join(root, "galaxy.yml")))["dependencies"]
+places = [os.path.join(root, ".ansible", "collections"), sysconfig.get_path("purelib")]
+for name in wanted:
+    namespace, collection = name.split(".")
+    found = [
+        os.path.join(place, "ansible_collections", namespace, collection)
+        for place in places
+        if os.path.isdir(os.path.join(place, "ansible_collections", namespace, collection))
+    ]
+    if not found:
+        sys.exit(f"galaxy-importer: dependency {name} (galaxy.yml) is installed nowhere here")
+    link = os.path.join(deps, "ansible_collections", namespace, collection)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(found[0], link)
+PY
     (cd "$out" && GALAXY_IMPORTER_CONFIG=$root/tests/ecosystem/galaxy-importer.cfg PATH=$lint_venv/bin:$PATH \
-      ANSIBLE_COLLECTIONS_PATH=$root/.ansible/collections:$purelib \
-      "$lint_venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || {
+      PYTHONPATH=$deps "$lint_venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || {
       cat "$log" >&2
       echo "galaxy-importer: the import of $(basename "$tarball") failed" >&2
       exit 1
@@ -122,7 +174,7 @@ case ${1:-} in
     "$lint_venv/bin/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

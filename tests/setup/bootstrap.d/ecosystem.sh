@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What tests/ecosystem.sh needs, so that `make lint` runs the ecosystem's checkers offline:
+# What tests/ecosystem.sh needs, so that `make ecosystem` runs the ecosystem's checkers offline:
 # - shellcheck (Debian) for ansible-test sanity's shellcheck test;
 # - .venv-lint: galaxy-importer, antsibull-docs, antsibull-changelog (their pins, attrs and
 #   flake8 among them, must not move the main .venv), with the main venv's ansible-core and
