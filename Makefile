@@ -17,13 +17,14 @@ TIMED := python devtools/ci_timings.py run
 JUNIT = --junitxml=test-reports/junit/$(1).xml -o junit_family=xunit1
 
 .PHONY: help setup demo demo-delete test test-podman test-doubles test-fast lint unit molecule $(addprefix molecule-,$(ROLES)) \
-	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean lint-checks timings
+	integration $(addprefix integration-,$(CLOUDS)) scripts-test setup-azure bench build docs clean lint-checks timings ecosystem
 
 help:
 	@echo "make demo        a local workbench (podman) with an HTTPS notebook, from nothing"
 	@echo "make demo-delete take the local workbench away (its data disk is kept)"
 	@echo "make test        everything CI runs: lint, unit, molecule per role, lifecycle"
 	@echo "make test-fast   lint + unit tests (seconds)"
+	@echo "make ecosystem   ansible-test sanity and units, galaxy-importer, antsibull-docs/changelog lint"
 	@echo "make molecule-ROLE  one role's molecule scenario ($(ROLES)) on Debian 12"
 	@echo "make molecule-ROLE-SUITE  the same on Debian 11 or 13 ($(OTHER_SUITES))"
 	@echo "make molecule-matrix  the matrix CI leaves out (nightly): other roles on 11 and 13"
@@ -59,6 +60,13 @@ lint-checks:
 
 unit: setup
 	@$(TIMED) unit -- pytest -q -n 2 $(call JUNIT,unit) tests/unit
+
+## The Ansible ecosystem's own checkers, offline (tests/ecosystem.sh): ansible-test sanity
+## (all tests; import/compile on every Python 3.8-3.13 found), ansible-test units, galaxy-importer
+## on the built tarball, antsibull-docs and antsibull-changelog lint. Minutes, not seconds: CI
+## runs it in the doubles stream, not in test-fast.
+ecosystem: setup
+	@$(TIMED) ecosystem -- bash tests/ecosystem.sh all
 
 ## One molecule scenario per role, in podman containers from the local image (Debian 12,
 ## bookworm). The same scenarios run on Debian 11 (bullseye, Python 3.9) and 13 (trixie,
@@ -110,7 +118,8 @@ bench: setup
 ## Everything: what CI runs. After lint and unit tests, two streams share the two cores:
 ## what runs on podman (molecule, the scripts' local lifecycle, cloud_local) and the cloud
 ## API doubles (aws, aliyun, azure: a server and ansible-playbook each). Each stream is
-## serial; their outputs interleave line by line.
+## serial; their outputs interleave line by line. The doubles stream ends with `ecosystem`
+## (the ecosystem's own checkers: minutes, and nothing else waits on them).
 DOUBLE_CLOUDS := $(filter-out local,$(CLOUDS))
 
 test: setup
@@ -130,7 +139,7 @@ test-podman: setup
 	$(MAKE) --no-print-directory -j1 molecule scripts-test $(filter integration-local,$(addprefix integration-,$(CLOUDS)))
 
 test-doubles: setup
-	$(MAKE) --no-print-directory -j1 $(addprefix integration-,$(DOUBLE_CLOUDS))
+	$(MAKE) --no-print-directory -j1 $(addprefix integration-,$(DOUBLE_CLOUDS)) ecosystem
 
 build: setup
 	ansible-galaxy collection build --force --output-path build/

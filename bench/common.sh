@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: baseline.sh and floor.sh use the arrays
 # Shared by baseline.sh and floor.sh: the same packages the roles install, the same
 # Jupyter configuration (HTTPS, password hash, no token), started the same way.
 # Runs inside a fresh container as root; WB_PASSWORD and WB_PORT come from the environment.

@@ -162,7 +162,9 @@ class Shell:
             notebook, done = watch.finish()
         finally:
             watch.stop()
-            subprocess.run(["podman", "rm", "-f", "-t", "2", self.name], capture_output=True)
+            subprocess.run(
+                ["podman", "rm", "-f", "-t", "2", self.name], capture_output=True, check=False
+            )
         return {"seconds": notebook, "notebook": notebook, "done": done, "changed": None,
                 "tasks": []}  # fmt: skip
 
@@ -200,7 +202,7 @@ class Workbench:
         match = re.search(r"^\{$", done.stdout, flags=re.MULTILINE)
         report = {}
         if match:
-            report, _ = json.JSONDecoder().raw_decode(done.stdout[match.start() :])
+            report, _end = json.JSONDecoder().raw_decode(done.stdout[match.start() :])
         if done.returncode != 0:
             raise RuntimeError(f"{name} failed (rc {done.returncode}): {done.stdout[-2000:]}")
         return report
@@ -240,7 +242,9 @@ class Workbench:
                     "teardown.yml", workbench_delete_disk=True, workbench_disk_id=disk.stem
                 )
         finally:
-            subprocess.run(["podman", "rm", "-f", f"mlbox-{self.name}"], capture_output=True)
+            subprocess.run(
+                ["podman", "rm", "-f", f"mlbox-{self.name}"], capture_output=True, check=False
+            )
             shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -287,7 +291,9 @@ def machine() -> str:
          if line.startswith("model name")), platform.processor() or "?",
     )  # fmt: skip
     mem = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
-    podman = subprocess.run(["podman", "--version"], capture_output=True, text=True).stdout
+    podman = subprocess.run(
+        ["podman", "--version"], capture_output=True, text=True, check=False
+    ).stdout
     return (
         f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.platform()}, {podman.strip()}, "
         f"image {IMAGE}"
@@ -340,7 +346,7 @@ def report(rounds: list[dict[str, dict[str, Any]]], reps: int, load_before: str)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--only", default=",".join(VARIANTS))
     args = parser.parse_args()

@@ -78,7 +78,7 @@ def render(cases: list[dict[str, str]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--print", action="store_true", help="print the summary too")
     parser.add_argument("--dir", type=Path, default=REPORTS)
     args = parser.parse_args()
@@ -89,7 +89,7 @@ def main() -> int:
     text = render(cases)
     (args.dir / "reliability.md").write_text(text)
     if args.print:
-        print(text.split("## Cases")[0].rstrip())
+        print(text.split("## Cases", maxsplit=1)[0].rstrip())
     return 1 if any(c["outcome"] == "failed" for c in cases) else 0
 
 

@@ -16,4 +16,4 @@ for module in plugins/modules/*.py; do
   name=$(basename "$module" .py)
   ansible-doc "mlbox.workbench.$name" >/dev/null || { echo "ansible-doc failed for $name" >&2; exit 1; }
 done
-echo "build: $(basename "$tarball") is clean; ansible-doc works for $(ls plugins/modules/*.py | wc -l) modules"
+echo "build: $(basename "$tarball") is clean; ansible-doc works for $(find plugins/modules -name "*.py" | wc -l) modules"

@@ -1,5 +1,36 @@
-# Copyright: mlbox.workbench contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: mlbox.workbench developers
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+#
+# The Mitogen branch below follows Mitogen's own mitogen_linear strategy
+# (ansible_mitogen/plugins/strategy/mitogen_linear.py), which carries this notice:
+#
+# Copyright 2019, David Wilson
+#
+# Redistribution and use in source and binary forms, with or without
+# modification, are permitted provided that the following conditions are met:
+#
+# 1. Redistributions of source code must retain the above copyright notice,
+# this list of conditions and the following disclaimer.
+#
+# 2. Redistributions in binary form must reproduce the above copyright notice,
+# this list of conditions and the following disclaimer in the documentation
+# and/or other materials provided with the distribution.
+#
+# 3. Neither the name of the copyright holder nor the names of its contributors
+# may be used to endorse or promote products derived from this software without
+# specific prior written permission.
+#
+# THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS"
+# AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
+# IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE
+# ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE
+# LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR
+# CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF
+# SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
+# INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN
+# CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE)
+# ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE
+# POSSIBILITY OF SUCH DAMAGE.
 """The linear strategy, run through Mitogen when it is installed.
 
 Mitogen keeps one Python interpreter per host and sends modules to it, instead of copying and
@@ -17,14 +48,16 @@ description:
   - Runs tasks like the built-in C(linear) strategy.
   - When the C(mitogen) package is importable, connections go through Mitogen's persistent
     interpreters (its C(mitogen_linear) strategy); otherwise this is C(linear) unchanged.
-author: mlbox.workbench contributors
+author: mlbox.workbench developers (!UNKNOWN)
 """
 
 try:
     import ansible_mitogen.loaders
     import ansible_mitogen.strategy
 except ImportError:  # pragma: no cover - depends on the controller's packages
-    from ansible.plugins.strategy.linear import StrategyModule
+    import ansible.plugins.strategy.linear as _plain
+
+    StrategyModule = _plain.StrategyModule
 else:
     _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 

@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """mlbox.workbench.workbench_lock: the workbench's lock, held for the ansible-playbook run.
 
 An action plugin runs on the controller in a worker that ansible-playbook forks for the task

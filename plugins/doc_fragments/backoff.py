@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The polling options the wait_* modules share (module_utils/backoff.py's BACKOFF_ARGS)."""
 
 from __future__ import annotations

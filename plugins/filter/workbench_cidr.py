@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """workbench_cidr: an address or CIDR as the one value the providers receive."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ options:
     type: str
     required: true
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Polling with backoff and a timeout, for the modules that wait for a server to answer.
 
 The first retry comes after `first_delay` seconds, each later one after 1.5 times the

@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """What podman needs on this machine, passed on every command that runs a container.
 
 Nothing here depends on a containers.conf: the local provider (and the benchmark) must work
@@ -16,13 +16,12 @@ the machine itself and given on the command line:
   the kernel's pid_max, to which podman lowers its own (and so its runtime's) limit: above
   it, "error setting rlimit type 6".
 
-Plain Python (no Ansible import), so scripts outside the collection can load it by path;
-``python local_podman.py`` prints the settings as JSON.
+Plain Python (no Ansible import), so scripts outside the collection (bench/run.py) can load
+it by path.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import shutil
@@ -121,7 +120,3 @@ def settings(
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
     return PodmanSettings(runtime, derive_ulimits(nofile, nproc, pid_max(pid_max_path)), missing)
-
-
-if __name__ == "__main__":
-    print(json.dumps(settings().as_dict()))

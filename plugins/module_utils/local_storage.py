@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The local provider's data disks and snapshots, kept on the controller.
 
 Layout, one directory per workbench under the state directory (all 0700, files 0600):
@@ -25,7 +25,7 @@ import re
 import secrets
 import shutil
 import subprocess
-from typing import Any, Callable
+from typing import Any, Callable, List, Tuple
 
 GIB = 1024**3
 ID_RE = re.compile(r"^(disk|snap)-[0-9a-f]{10}$")
@@ -72,7 +72,8 @@ def _pid_alive(pid: Any) -> bool:
     return True
 
 
-Runner = Callable[[list[str]], "tuple[int, str, str]"]
+# typing.List/Tuple: a runtime alias, evaluated on the target's Python (3.8 has no list[str]).
+Runner = Callable[[List[str]], Tuple[int, str, str]]
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -222,7 +223,7 @@ class Store:
     def detach(self, disk: dict[str, Any]) -> list[str]:
         detached = []
         for dev in disk.get("devices", []):
-            rc, _, err = self.runner(["losetup", "--detach", dev])
+            rc, _out, err = self.runner(["losetup", "--detach", dev])
             if rc != 0:
                 raise StorageError(f"could not detach {dev} from {disk['id']}: {err.strip()}")
             detached.append(dev)
@@ -265,7 +266,7 @@ class Store:
         os.makedirs(work, mode=0o700)
         try:
             script = 'zstd -q -d -c -- "$1" | tar -x -S -f - -C "$2"'
-            rc, _, err = self.runner(
+            rc, _out, err = self.runner(
                 ["bash", "-o", "pipefail", "-c", script, "restore",
                  self.snapshot_archive(snapshot["id"]), work]
             )  # fmt: skip
@@ -339,7 +340,7 @@ class Store:
             'tar -c -S -f - -C "$1" -- "$2" | zstd -q -T0 -3 -o "$3" && zstd -q -t -- "$3" '
             '&& sync -- "$3"'
         )
-        rc, _, err = self.runner(
+        rc, _out, err = self.runner(
             ["bash", "-o", "pipefail", "-c", script, "snapshot",
              self.disks_dir, disk["id"] + DISK_SUFFIX, partial]
         )  # fmt: skip

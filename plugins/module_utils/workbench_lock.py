@@ -1,5 +1,5 @@
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """One lock per workbench on the controller, for provision and teardown alike.
 
 The lock is an flock(2) on ``<XDG_STATE_HOME or ~/.local/state>/mlbox/locks/<cloud>-<name>.lock``:
@@ -22,7 +22,7 @@ import fcntl
 import json
 import os
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 0.5
@@ -38,7 +38,10 @@ class LockHeld(Exception):
         self.waited = waited
 
 
-def lock_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+def lock_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Where the locks live: $XDG_STATE_HOME/mlbox/locks (~/.local/state/... without it)."""
+    if environ is None:
+        environ = os.environ
     base = environ.get("XDG_STATE_HOME") or os.path.join(
         environ.get("HOME") or os.path.expanduser("~"), ".local", "state"
     )

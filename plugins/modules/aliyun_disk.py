@@ -28,7 +28,7 @@ notes:
 requirements:
   - aliyun-python-sdk-core
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.aliyun_auth
   - mlbox.workbench.backoff
@@ -102,17 +102,42 @@ disk:
   returned: always
   type: dict
   contains:
-    id: {description: Disk id., type: str}
-    name: {description: Name., type: str}
-    status: {description: Status in lower case., type: str, sample: in_use}
-    category: {description: Category., type: str, sample: cloud_essd}
-    performance_level: {description: ESSD performance level, empty for others., type: str}
-    size_gb: {description: Size in GiB., type: int}
-    zone_id: {description: Zone., type: str}
-    instance_id: {description: The instance holding it, empty when none., type: str}
-    device: {description: Its device on the instance., type: str, sample: /dev/xvdb}
-    snapshot_id: {description: The snapshot it was made from., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: Disk id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    status:
+      description: Status in lower case.
+      type: str
+      sample: in_use
+    category:
+      description: Category.
+      type: str
+      sample: cloud_essd
+    performance_level:
+      description: ESSD performance level, empty for others.
+      type: str
+    size_gb:
+      description: Size in GiB.
+      type: int
+    zone_id:
+      description: Zone.
+      type: str
+    instance_id:
+      description: The instance holding it, empty when none.
+      type: str
+    device:
+      description: Its device on the instance.
+      type: str
+      sample: /dev/xvdb
+    snapshot_id:
+      description: The snapshot it was made from.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 waited:
   description: Seconds spent waiting for the disk and the instance.
   returned: always

@@ -43,7 +43,7 @@ notes:
 requirements:
   - aliyun-python-sdk-core
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.aliyun_auth
 """
@@ -68,10 +68,19 @@ key_pair:
   returned: always
   type: dict
   contains:
-    name: {description: Name., type: str, sample: workbench-mlbox}
-    fingerprint: {description: The fingerprint ECS holds., type: str}
-    created: {description: Creation time., type: str}
-    tags: {description: Tags., type: dict}
+    name:
+      description: Name.
+      type: str
+      sample: workbench-mlbox
+    fingerprint:
+      description: The fingerprint ECS holds.
+      type: str
+    created:
+      description: Creation time.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

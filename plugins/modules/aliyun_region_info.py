@@ -19,7 +19,7 @@ notes:
 requirements:
   - aliyun-python-sdk-core
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.aliyun_auth
 """
@@ -47,9 +47,18 @@ zones:
   type: list
   elements: dict
   contains:
-    id: {description: Zone id., type: str, sample: cn-hangzhou-i}
-    instance_types: {description: Instance types sold there., type: list, elements: str}
-    disk_categories: {description: Disk categories sold there., type: list, elements: str}
+    id:
+      description: Zone id.
+      type: str
+      sample: cn-hangzhou-i
+    instance_types:
+      description: Instance types sold there.
+      type: list
+      elements: str
+    disk_categories:
+      description: Disk categories sold there.
+      type: list
+      elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -7,24 +7,26 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: aliyun_snapshot
-short_description: Create (and wait for), list, tag and delete Alibaba Cloud ECS disk snapshots
+short_description: Create (and wait for), tag and delete Alibaba Cloud ECS disk snapshots
 version_added: "0.1.0"
 description:
   - Creates a snapshot of an ECS disk and waits until the API reports it C(accomplished),
     polling with a growing pause up to O(wait_timeout); a C(failed) snapshot fails the task.
   - With a O(name), an existing snapshot of that name of the disk is found and reused (and
     waited for) instead of taking a second one, so a re-run changes nothing.
-  - Lists snapshots by disk, name and tags (O(state=list)), and deletes by id (O(state=absent)).
+  - Deletes a snapshot by id (O(state=absent)).
+  - M(mlbox.workbench.aliyun_snapshot_info) lists snapshots (this module's former
+    C(state=list)).
   - alibaba.alicloud has no snapshot module; this one calls the ECS RPC API through
     aliyunsdkcore, and honours C(HTTP_PROXY) like the rest of the Alibaba SDK.
 options:
   state:
-    description: V(present) creates or finds, V(absent) deletes, V(list) only reports.
+    description: V(present) creates or finds, V(absent) deletes.
     type: str
-    choices: [present, absent, list]
+    choices: [present, absent]
     default: present
   disk_id:
-    description: The disk to snapshot (O(state=present)), or to list the snapshots of.
+    description: The disk to snapshot (O(state=present)).
     type: str
   snapshot_id:
     description: An existing snapshot to find, tag or delete.
@@ -40,13 +42,7 @@ options:
   tags:
     description:
       - Tags of a new snapshot; missing ones are added to a found one (others are kept).
-      - With O(state=list), only snapshots carrying all of them are listed.
     type: dict
-  status:
-    description: With O(state=list), only snapshots in this state.
-    type: str
-    choices: [progressing, accomplished, failed, all]
-    default: all
   force:
     description:
       - With O(state=absent), delete a snapshot even if disks were created from it (they can
@@ -77,7 +73,7 @@ notes:
 requirements:
   - aliyun-python-sdk-core
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.aliyun_auth
 """
@@ -92,14 +88,6 @@ EXAMPLES = r"""
     wait_timeout: 3600
   register: snap
 
-- name: List the workbench's accomplished snapshots
-  mlbox.workbench.aliyun_snapshot:
-    state: list
-    tags:
-      mlbox:workbench: mlbox
-    status: accomplished
-  register: snaps
-
 - name: Delete one
   mlbox.workbench.aliyun_snapshot:
     state: absent
@@ -109,22 +97,36 @@ EXAMPLES = r"""
 RETURN = r"""
 snapshot:
   description: The snapshot created, found or deleted (empty when none).
-  returned: state is present or absent
+  returned: always
   type: dict
   contains:
-    id: {description: Snapshot id., type: str, sample: s-bp1abcdefg}
-    name: {description: Name., type: str}
-    status: {description: progressing, accomplished or failed., type: str, sample: accomplished}
-    progress: {description: Percentage done., type: str, sample: 100%}
-    disk_id: {description: The source disk., type: str}
-    size_gb: {description: Size of the source disk in GiB., type: int}
-    created: {description: Creation time, ISO 8601 UTC., type: str}
-    tags: {description: Tags., type: dict}
-snapshots:
-  description: The snapshots listed, oldest first, in the shape of RV(snapshot).
-  returned: state is list
-  type: list
-  elements: dict
+    id:
+      description: Snapshot id.
+      type: str
+      sample: s-bp1abcdefg
+    name:
+      description: Name.
+      type: str
+    status:
+      description: C(progressing), C(accomplished) or C(failed).
+      type: str
+      sample: accomplished
+    progress:
+      description: Percentage done.
+      type: str
+      sample: 100%
+    disk_id:
+      description: The source disk.
+      type: str
+    size_gb:
+      description: Size of the source disk in GiB.
+      type: int
+    created:
+      description: Creation time, ISO 8601 UTC.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 skipped_reason:
   description:
     - Why nothing was done, when the API's answer means there is nothing to do.
@@ -146,31 +148,11 @@ from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun import (
     aliyun_argument_spec,
     connect,
     fail,
-    tags_dict,
 )
-
-
-def normalize(snap):
-    return {
-        "id": snap.get("SnapshotId", ""),
-        "name": snap.get("SnapshotName", ""),
-        "status": snap.get("Status", ""),
-        "progress": snap.get("Progress", ""),
-        "disk_id": snap.get("SourceDiskId", ""),
-        "size_gb": int(snap.get("SourceDiskSize") or 0),
-        "created": snap.get("CreationTime", ""),
-        "tags": tags_dict(snap),
-    }
-
-
-def describe(ecs, **filters):
-    found = ecs.pages("DescribeSnapshots", "Snapshots", "Snapshot", **filters)
-    return sorted((normalize(s) for s in found), key=lambda s: (s["created"], s["id"]))
-
-
-def by_id(ecs, snapshot_id):
-    found = describe(ecs, SnapshotIds=[snapshot_id])
-    return found[0] if found else None
+from ansible_collections.mlbox.workbench.plugins.module_utils.aliyun_snapshots import (
+    by_id,
+    describe,
+)
 
 
 def wait_until_accomplished(module, ecs, snap):
@@ -283,31 +265,15 @@ def absent(module, ecs):
     module.exit_json(changed=True, snapshot=snap)
 
 
-def listing(module, ecs):
-    params = module.params
-    filters = dict(
-        DiskId=params["disk_id"],
-        SnapshotName=params["name"],
-        Tags=params["tags"] or None,
-        Status=None if params["status"] == "all" else params["status"],
-    )
-    if params["snapshot_id"]:
-        filters["SnapshotIds"] = [params["snapshot_id"]]
-    module.exit_json(changed=False, snapshots=describe(ecs, **filters))
-
-
 def main():
     spec = aliyun_argument_spec()
     spec.update(
-        state=dict(type="str", default="present", choices=["present", "absent", "list"]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
         disk_id=dict(type="str"),
         snapshot_id=dict(type="str"),
         name=dict(type="str"),
         description=dict(type="str"),
         tags=dict(type="dict"),
-        status=dict(
-            type="str", default="all", choices=["progressing", "accomplished", "failed", "all"]
-        ),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=7200),
@@ -317,7 +283,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     ecs = connect(module)
     try:
-        {"present": present, "absent": absent, "list": listing}[module.params["state"]](module, ecs)
+        {"present": present, "absent": absent}[module.params["state"]](module, ecs)
     except AliyunError as e:
         fail(module, e)
 

@@ -23,7 +23,7 @@ notes:
 requirements:
   - aliyun-python-sdk-core
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.aliyun_auth
 options:
@@ -87,80 +87,161 @@ vpcs:
   type: list
   elements: dict
   contains:
-    id: {description: VPC id., type: str}
-    name: {description: Name., type: str}
-    cidr_block: {description: CIDR block., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: VPC id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    cidr_block:
+      description: CIDR block.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 vswitches:
   description: Tagged vSwitches.
   returned: always
   type: list
   elements: dict
   contains:
-    id: {description: vSwitch id., type: str}
-    name: {description: Name., type: str}
-    vpc_id: {description: Its VPC., type: str}
-    zone_id: {description: Its zone., type: str}
-    cidr_block: {description: CIDR block., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: vSwitch id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    vpc_id:
+      description: Its VPC.
+      type: str
+    zone_id:
+      description: Its zone.
+      type: str
+    cidr_block:
+      description: CIDR block.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 security_groups:
   description: Tagged security groups.
   returned: always
   type: list
   elements: dict
   contains:
-    id: {description: Security group id., type: str}
-    name: {description: Name., type: str}
-    vpc_id: {description: Its VPC., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: Security group id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    vpc_id:
+      description: Its VPC.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
     rules:
       description: Its rules.
       type: list
       elements: dict
       contains:
-        direction: {description: ingress or egress., type: str}
-        ip_protocol: {description: Protocol in lower case., type: str, sample: tcp}
-        port_range: {description: Ports., type: str, sample: 22/22}
-        source_cidr_ip: {description: Source CIDR (ingress)., type: str}
+        direction:
+          description: ingress or egress.
+          type: str
+        ip_protocol:
+          description: Protocol in lower case.
+          type: str
+          sample: tcp
+        port_range:
+          description: Ports.
+          type: str
+          sample: 22/22
+        source_cidr_ip:
+          description: Source CIDR (ingress).
+          type: str
 key_pairs:
   description: Tagged key pairs.
   returned: always
   type: list
   elements: dict
   contains:
-    name: {description: Key pair name., type: str}
-    fingerprint: {description: Fingerprint of the public key., type: str}
-    matches: {description: Whether it holds O(public_key) (null without it)., type: bool}
-    tags: {description: Tags., type: dict}
+    name:
+      description: Key pair name.
+      type: str
+    fingerprint:
+      description: Fingerprint of the public key.
+      type: str
+    matches:
+      description: Whether it holds O(public_key) (null without it).
+      type: bool
+    tags:
+      description: Tags.
+      type: dict
 instances:
   description: Tagged instances.
   returned: always
   type: list
   elements: dict
   contains:
-    id: {description: Instance id., type: str}
-    name: {description: Name., type: str}
-    status: {description: Status in lower case., type: str, sample: running}
-    zone_id: {description: Zone., type: str}
-    public_ip: {description: Public address, empty when none., type: str}
-    spot_strategy: {description: NoSpot, SpotAsPriceGo or SpotWithPriceLimit., type: str}
-    vswitch_id: {description: Its vSwitch., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: Instance id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    status:
+      description: Status in lower case.
+      type: str
+      sample: running
+    zone_id:
+      description: Zone.
+      type: str
+    public_ip:
+      description: Public address, empty when none.
+      type: str
+    spot_strategy:
+      description: NoSpot, SpotAsPriceGo or SpotWithPriceLimit.
+      type: str
+    vswitch_id:
+      description: Its vSwitch.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 disks:
   description: Tagged data disks (system disks are never tagged by the workbench), oldest first.
   returned: always
   type: list
   elements: dict
   contains:
-    id: {description: Disk id., type: str}
-    name: {description: Name., type: str}
-    size_gb: {description: Size in GiB., type: int}
-    status: {description: Status in lower case (available, in_use, ...)., type: str}
-    zone_id: {description: Zone., type: str}
-    instance_id: {description: The instance it is attached to, empty when none., type: str}
-    created: {description: Creation time, ISO 8601 UTC., type: str}
-    snapshot_id: {description: The snapshot it was made from, empty when none., type: str}
-    tags: {description: Tags., type: dict}
+    id:
+      description: Disk id.
+      type: str
+    name:
+      description: Name.
+      type: str
+    size_gb:
+      description: Size in GiB.
+      type: int
+    status:
+      description: Status in lower case (available, in_use, ...).
+      type: str
+    zone_id:
+      description: Zone.
+      type: str
+    instance_id:
+      description: The instance it is attached to, empty when none.
+      type: str
+    created:
+      description: Creation time, ISO 8601 UTC.
+      type: str
+    snapshot_id:
+      description: The snapshot it was made from, empty when none.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
 given_disks:
   description: The disks of O(disk_ids) that exist, in the shape of RV(disks).
   returned: always
@@ -197,12 +278,27 @@ image:
   returned: when O(image) is given
   type: dict
   contains:
-    id: {description: Image id., type: str, sample: ubuntu_24_04_x64_20G_alibase_20250113.vhd}
-    name: {description: Image name., type: str}
-    os_name: {description: Operating system, in English., type: str, sample: Ubuntu  24.04 64 bit}
-    architecture: {description: Architecture., type: str, sample: x86_64}
-    size_gb: {description: Size of the image; the system disk is at least this., type: int}
-    created: {description: When the image was built., type: str}
+    id:
+      description: Image id.
+      type: str
+      sample: ubuntu_24_04_x64_20G_alibase_20250113.vhd
+    name:
+      description: Image name.
+      type: str
+    os_name:
+      description: Operating system, in English.
+      type: str
+      sample: Ubuntu  24.04 64 bit
+    architecture:
+      description: Architecture.
+      type: str
+      sample: x86_64
+    size_gb:
+      description: Size of the image; the system disk is at least this.
+      type: int
+    created:
+      description: When the image was built.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ description:
   - A disk is deleted (O(state=absent)) only when detached.
   - Needs root (losetup), C(tar) and C(zstd) on the controller.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.local_state
 options:
@@ -65,11 +65,13 @@ options:
     default: 20
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Every check (unknown ids, a disk attached elsewhere, an incomplete snapshot) runs in
         check mode too, so C(validate.yml) refuses bad input before anything exists.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ description:
     state to wait on, and a writer that died is reported C(failed).
   - O(state=pruned) deletes the completed snapshots beyond the newest O(keep), and failed ones.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.local_state
 options:
@@ -51,8 +51,10 @@ options:
     default: 3
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 

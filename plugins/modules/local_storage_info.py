@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -37,15 +37,17 @@ options:
     type: str
     default: ""
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 extends_documentation_fragment:
   - mlbox.workbench.local_state
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Read-only.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 
@@ -148,7 +150,9 @@ def main() -> None:
     if "podman" not in missing:
         container = inspect_container(module, podman, module.params["container"])
         if module.params["image"]:
-            rc, _, _ = module.run_command(podman.command("image", "exists", module.params["image"]))
+            rc, _out, _err = module.run_command(
+                podman.command("image", "exists", module.params["image"])
+            )
             image_exists = rc == 0
     module.exit_json(
         changed=False,

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ description:
   - Hashing happens on the host that runs the module; the workbench roles run it with
     C(delegate_to) set to C(localhost), so the controller's Python libraries are used.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   password:
     description:
@@ -42,10 +42,12 @@ options:
     default: 8
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Hashing has no side effects, so check mode computes the same result as a real run.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 requirements:
   - passlib (preferred) with an argon2 backend, or argon2-cffi, on the host that runs the module

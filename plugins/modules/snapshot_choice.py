@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ description:
   - Fails with a message that lists the snapshots that exist (id, name, created, status,
     size) when the choice is unknown, ambiguous, or not completed yet.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   snapshots:
     description:
@@ -49,10 +49,12 @@ options:
     default: [completed, accomplished, succeeded]
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - The module never changes anything, so check mode returns the same result.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 
@@ -127,11 +129,12 @@ snapshot:
 
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Dict
 
 from ansible.module_utils.basic import AnsibleModule
 
-Snapshot = dict[str, Any]
+# typing.Dict: a runtime alias, evaluated on the target's Python (3.8 has no dict[str, ...]).
+Snapshot = Dict[str, Any]
 
 DEFAULT_COMPLETED = ["completed", "accomplished", "succeeded"]
 

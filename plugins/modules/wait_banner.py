@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ description:
     yet) counts as not answering.
   - Fails after O(timeout) seconds with the last error seen.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   host:
     description: The address to connect to.
@@ -42,10 +42,12 @@ extends_documentation_fragment:
   - mlbox.workbench.backoff
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Reading a banner changes nothing, so check mode waits as a real run does.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 seealso:
   - module: ansible.builtin.wait_for

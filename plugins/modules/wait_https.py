@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ description:
   - Runs where the module runs; the jupyter role runs it on the notebook host against
     its own port, so nothing else on the network has to reach it.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   url:
     description: The URL to request (C(GET)).
@@ -42,10 +42,12 @@ extends_documentation_fragment:
   - mlbox.workbench.backoff
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Requesting a URL changes nothing, so check mode waits as a real run does.
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 notes:
   - Proxies from the environment are not used; the URL is meant to be reached directly.

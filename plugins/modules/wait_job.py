@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ description:
     and after O(timeout) seconds while the job still runs (the job itself is left running).
   - Reads the same status files as M(ansible.builtin.async_status), with or without Mitogen.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 options:
   jid:
     description: The C(ansible_job_id) the asynchronous task registered.
@@ -43,10 +43,12 @@ extends_documentation_fragment:
   - mlbox.workbench.backoff
 attributes:
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - Waiting changes nothing on the host (the status file is kept in check mode).
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 seealso:
   - module: ansible.builtin.async_status
@@ -169,7 +171,7 @@ def main() -> None:
     jid = p["jid"]
     if not jid or os.sep in jid or jid in (".", ".."):
         module.fail_json(msg=f"jid {jid!r} is no job id", finished=False, ansible_job_id=jid)
-    path = os.path.join(os.path.expanduser(p["async_dir"]), jid)
+    path = os.path.join(p["async_dir"], jid)  # type=path: already expanded
     result = wait(path, p)
     info = {"ansible_job_id": jid, "attempts": result["attempts"], "elapsed": result["elapsed"]}
     if result.get("missing"):

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see galaxy.yml)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # The work is done by the action plugin plugins/action/workbench_lock.py; this file documents it.
 
 from __future__ import annotations
@@ -42,15 +42,20 @@ options:
     type: path
     default: ""
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (!UNKNOWN)
 attributes:
   action:
+    description:
+      - Has an action plugin of the same name that runs on the controller; this module only
+        documents it.
     support: full
   check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
     support: full
     details:
       - The lock is taken in check mode too (a dry run must not race a real one).
   diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
 """
 

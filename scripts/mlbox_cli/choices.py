@@ -40,7 +40,7 @@ class DiskChoice:
 
 def parse_disk(text: str) -> DiskChoice:
     """new | existing[:ID] | snapshot[:ID|latest]."""
-    source, _, ident = text.strip().partition(":")
+    source, _colon, ident = text.strip().partition(":")
     source = source.lower()
     if source not in DISK_SOURCES:
         raise argparse.ArgumentTypeError(

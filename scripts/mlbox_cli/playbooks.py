@@ -231,7 +231,7 @@ class Playbooks:
         ansible_runner = import_runner()
         (path,) = self.require(playbook)
         self.prepare_data_dir()
-        _, env_secrets = split_environment(dict(os.environ))
+        _env_plain, env_secrets = split_environment(dict(os.environ))
         relayed = {**env_secrets, **(secrets or {})}
         config = self._config(ansible_runner, path, extravars, relayed, kind)
         events = RunEvents(kind=kind, output=None if self.verbosity else self.output)

@@ -165,7 +165,7 @@ def _marks(path: str) -> dict[int, str]:
 
 def marked_phase(event_data: dict[str, Any]) -> str | None:
     """The phase the task's own file marks it with (vars: {mlbox_phase: ...}), as a label."""
-    path, _, line = str(event_data.get("task_path") or "").rpartition(":")
+    path, _colon, line = str(event_data.get("task_path") or "").rpartition(":")
     if not path or not line.isdigit():
         return None
     key = _marks(path).get(int(line))

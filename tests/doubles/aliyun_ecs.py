@@ -1052,8 +1052,8 @@ class Ecs:
         zone = vsw["ZoneId"] if vsw else self.zone(p) or REGIONS[p["RegionId"]][0]
         strategy = p.get("SpotStrategy", "NoSpot")
         ids = []
-        fam, cpus, memory, _ = INSTANCE_TYPES[instance_type]
-        for _ in range(int(p.get("Amount") or 1)):
+        fam, cpus, memory, _architecture = INSTANCE_TYPES[instance_type]
+        for _instance in range(int(p.get("Amount") or 1)):
             i = self.new_id("i")
             n = len(self.state["inst"]) + 10
             bandwidth = int(p.get("InternetMaxBandwidthOut") or 0)

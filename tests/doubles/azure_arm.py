@@ -542,7 +542,7 @@ def check_premium_storage(store: Store, change: Change) -> None:
         ((storage.get("osDisk") or {}).get("managedDisk") or {}).get("storageAccountType"),
     ]
     candidates = [wanted]
-    for _, disk in attached_disks(store, change.props):
+    for _where, disk in attached_disks(store, change.props):
         candidates.append([disk["name"], (disk.get("sku") or {}).get("name")])
     for name, sku in candidates:
         if sku in PREMIUM_SKUS:

@@ -48,7 +48,7 @@ class Run:
     def fact(self, name: str) -> Any:
         """The last value a task set for this fact."""
         value = None
-        for _, _, result in self.results():
+        for _play, _task, result in self.results():
             if name in result.get("ansible_facts", {}):
                 value = result["ansible_facts"][name]
         return value
@@ -67,7 +67,7 @@ class Run:
         msgs = [
             "; ".join([said(result)] + [said(item) for item in result.get("results", [])
                                         if isinstance(item, dict) and item.get("failed")])
-            for _, _, result in self.results()
+            for _play, _task, result in self.results()
             if result.get("failed") and not result.get("skipped")
         ]  # fmt: skip
         return "\n".join(msgs) or self.stderr[-3000:] or self.stdout[-3000:]
@@ -96,7 +96,7 @@ def run_command(args: list[str], env: dict[str, str], timeout: int = 1200) -> Ru
     match = re.search(r"^\{$", result.stdout, flags=re.MULTILINE)
     if match:
         with contextlib.suppress(json.JSONDecodeError):
-            report, _ = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
+            report, _end = json.JSONDecoder().raw_decode(result.stdout[match.start() :])
     return Run(result.returncode, result.stdout, result.stderr, report)
 
 

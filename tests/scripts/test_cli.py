@@ -192,7 +192,9 @@ def test_delete_failure_exit_4(stub: StubEnv) -> None:
 
 def test_system_python_without_ansible_runner_moves_to_the_venv(stub: StubEnv) -> None:
     system = "/usr/bin/python3"
-    probe = subprocess.run([system, "-c", "import ansible_runner"], capture_output=True)
+    probe = subprocess.run(
+        [system, "-c", "import ansible_runner"], capture_output=True, check=False
+    )
     if not Path(system).exists() or probe.returncode == 0:
         pytest.skip("needs a system python3 without ansible-runner")
     assert run(START, "--help", python=system).returncode == 0
@@ -202,7 +204,9 @@ def test_system_python_without_ansible_runner_moves_to_the_venv(stub: StubEnv) -
 
 def test_without_ansible_runner_anywhere_says_how_to_install(stub: StubEnv) -> None:
     system = "/usr/bin/python3"
-    probe = subprocess.run([system, "-c", "import ansible_runner"], capture_output=True)
+    probe = subprocess.run(
+        [system, "-c", "import ansible_runner"], capture_output=True, check=False
+    )
     if not Path(system).exists() or probe.returncode == 0:
         pytest.skip("needs a system python3 without ansible-runner")
     done = run(START, "--disk", "new", "--yes", *state(stub), python=system, MLBOX_REEXEC="1")
@@ -249,12 +253,12 @@ def test_the_summary_says_what_is_true_for_the_cloud() -> None:
     password = NotebookPassword("x" * 12, "env", None)
     instance = {"public_ip": "192.0.2.9", "disk_id": "vol-1", "id": "i-1", "disk_origin": "bound"}
     aws = build_parser().parse_args(["--cloud", "aws", "--disk", "new"])
-    text = "\n".join(line for _, line in summary(aws, instance, password))
+    text = "\n".join(line for _kind, line in summary(aws, instance, password))
     assert "to stop paying: scripts/delete_instance.py --cloud aws --snapshot" in text
     assert "--disk new made no new disk" in text
     local = build_parser().parse_args(["--cloud", "local"])
     text = "\n".join(
-        line for _, line in summary(local, dict(instance, disk_origin="new"), password)
+        line for _kind, line in summary(local, dict(instance, disk_origin="new"), password)
     )
     assert "to stop paying" not in text and "to take it away" in text
     assert "made no new disk" not in text

@@ -71,7 +71,7 @@ def test_aliyun_missing_secret_is_asked_hidden(tmp_path: Path) -> None:
 
 def test_all_keys_asked_when_none_set(tmp_path: Path) -> None:
     terminal = FakeTerminal(True, ["AKIA", "secret"])
-    env, _ = cloud_credentials("aws", {}, terminal, tmp_path)
+    env, _secrets = cloud_credentials("aws", {}, terminal, tmp_path)
     assert env == {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "secret"}
     assert len(terminal.prompts) == 2
 
@@ -120,7 +120,7 @@ def test_azure_service_principal_from_environment(tmp_path: Path) -> None:
         "AZURE_TENANT": "t",
         "AZURE_SUBSCRIPTION_ID": "sub",
     }
-    env, _ = cloud_credentials("azure", environ, FakeTerminal(False), tmp_path)
+    env, _secrets = cloud_credentials("azure", environ, FakeTerminal(False), tmp_path)
     assert env == environ
 
 

@@ -47,7 +47,7 @@ def test_dates_are_shown_in_utc() -> None:
 
 
 def test_new_from_the_question() -> None:
-    terminal, _ = scripted(["n"])
+    terminal, _out = scripted(["n"])
     assert ask_disk(parse_listing({}), terminal, None) == DiskChoice("new")
 
 
@@ -60,7 +60,7 @@ def test_snapshot_by_number_skips_unusable_ones() -> None:
 
 def test_default_snapshot_is_the_newest_usable() -> None:
     listing = parse_listing({"workbench_snapshots": SNAPSHOTS})
-    terminal, _ = scripted([""])
+    terminal, _out = scripted([""])
     assert ask_disk(listing, terminal, "snapshot") == DiskChoice("snapshot", "s-2")
 
 
@@ -79,7 +79,7 @@ def test_asking_for_existing_when_there_is_none_asks_again() -> None:
 
 
 def test_flag_source_without_anything_to_pick_is_an_error() -> None:
-    terminal, _ = scripted([])
+    terminal, _out = scripted([])
     with pytest.raises(UsageError, match="no completed snapshots"):
         ask_disk(Listing(DISKS, []), terminal, "snapshot")
 

@@ -88,7 +88,10 @@ class Scripts:
 
 def podman_names() -> str:
     listed = subprocess.run(
-        ["podman", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
+        ["podman", "ps", "-a", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return listed.stdout
 

@@ -22,7 +22,9 @@ fi
 venv=$root/.venv
 stamp=$venv/.requirements.sha256
 # requirements-azure.txt is the optional .venv-azure's (tests/setup/azure.sh), not this venv's.
-want=$(cat $(ls requirements*.txt | grep -vx requirements-azure.txt) | sha256sum | cut -d' ' -f1)
+requirements=()
+for file in requirements*.txt; do [[ $file == requirements-azure.txt ]] || requirements+=("$file"); done
+want=$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)
 if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi

@@ -201,7 +201,7 @@ def choose(
         found = by_serial(flat, links, serials)
         found += [d for d in by_paths(flat, [resolve.get(p, "") for p in paths]) if d not in found]
         attempts.append(("volume_id", what, found))
-    if params.get("size_gb") and not any(found for _, _, found in attempts):
+    if params.get("size_gb") and not any(found for _how, _what, found in attempts):
         what = f"size {params['size_gb']} GiB (a free disk without partitions)"
         attempts.append(("size_gb", what, by_size(flat, params["size_gb"])))
     if not attempts:
@@ -210,8 +210,8 @@ def choose(
             "data_disk_volume_id or data_disk_size_gb"
         )
 
-    looked_for = " or ".join(what for _, what, _ in attempts)
-    matched_by, _, found = attempts[-1]
+    looked_for = " or ".join(what for _how, what, _found in attempts)
+    matched_by, _what, found = attempts[-1]
     free = [dev for dev in found if not in_use(dev, mount_path)]
     busy = [f"{d['name']} ({in_use(d, mount_path)})" for d in found if in_use(d, mount_path)]
     if not free:

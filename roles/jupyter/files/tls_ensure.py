@@ -35,7 +35,7 @@ def openssl(*args):
 
 def normal_san(name):
     """DNS:Name -> DNS:name; IP:0:0::1 -> IP:::1 (openssl prints "IP Address:0:0:0:0:0:0:0:1")."""
-    kind, _, value = name.strip().partition(":")
+    kind, _colon, value = name.strip().partition(":")
     if kind in ("IP", "IP Address"):
         return "IP:" + str(ipaddress.ip_address(value.strip()))
     return f"{kind}:{value.strip()}"
@@ -88,7 +88,7 @@ def write_beside(path, mode, make):
 
 
 def make_key(tmp):
-    rc, _ = openssl(
+    rc, _out = openssl(
         "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", tmp
     )
     if rc != 0:
@@ -108,7 +108,7 @@ def issuer(key_path, days, common_name, sans):
         with tempfile.NamedTemporaryFile("w", suffix=".cnf") as cnf:
             cnf.write(config)
             cnf.flush()
-            rc, _ = openssl(
+            rc, _out = openssl(
                 "req", "-new", "-x509", "-sha256", "-key", key_path, "-days", str(days),
                 "-config", cnf.name, "-out", tmp,
             )  # fmt: skip

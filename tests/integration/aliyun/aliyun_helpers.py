@@ -132,7 +132,7 @@ class Double:
             "inst": ("DescribeInstances", "Instances", "Instance", "InstanceIds"),
             "disk": ("DescribeDisks", "Disks", "Disk", "DiskIds"),
         }[kind]
-        for _ in range(20):
+        for _attempt in range(20):
             [item] = self.call(action, **{ids: json.dumps([key])})[listed][sub]
             if item["Status"] == status:
                 return

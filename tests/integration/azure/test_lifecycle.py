@@ -143,8 +143,10 @@ def assert_disk_survives_vm_delete(arm: Arm, workbench: Workbench, disk_id: str)
         if method == "PUT" and path == vm
         and not (body.get("properties", {}).get("storageProfile", {}).get("dataDisks"))
     ]  # fmt: skip
-    deletes = [i for i, (method, path, _) in enumerate(order) if method == "DELETE" and path == vm]
-    assert detaches and deletes, [(m, p) for m, p, _ in order]
+    deletes = [
+        i for i, (method, path, _body) in enumerate(order) if method == "DELETE" and path == vm
+    ]
+    assert detaches and deletes, [(m, p) for m, p, _body in order]
     assert detaches[0] < deletes[0]
     assert requests_to(arm, "DELETE", disk_id) == []
 

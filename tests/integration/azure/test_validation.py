@@ -84,7 +84,7 @@ def keep(case: str, value: str) -> dict[str, Any]:
 def playbook(path: Path, workbench: Workbench, names: dict[str, str]) -> Path:
     """One play per case: the validate entry point, its failure kept as a fact."""
     plays = []
-    for case, (extra, _) in CASES.items():
+    for case, (extra, _words) in CASES.items():
         plays.append(
             {
                 "name": f"Validate case {case}",
@@ -119,7 +119,7 @@ def test_bad_input_is_refused_before_anything_is_created(
     run = run_playbook(playbook(tmp_path / "cases.yml", workbench, names), {}, workbench.env)
     assert run.rc == 0, run.explain()
     outcome = run.fact("outcome")
-    for case, (_, words) in CASES.items():
+    for case, (_extra, words) in CASES.items():
         message = outcome.get(case, "")
         for word in words:
             assert word in message, (case, message)

@@ -72,11 +72,17 @@ def local_env(home: Path, secret_guard: SecretGuard) -> dict[str, str]:
 
 def cleanup(state_dir: Path, names: list[str]) -> None:
     for name in names:
-        subprocess.run(["podman", "rm", "-f", "-t", "5", f"mlbox-{name}"], capture_output=True)
+        subprocess.run(
+            ["podman", "rm", "-f", "-t", "5", f"mlbox-{name}"], capture_output=True, check=False
+        )
     for image in state_dir.glob("local/*/disks/*.img"):
-        out = subprocess.run(["losetup", "-j", str(image)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["losetup", "-j", str(image)], capture_output=True, text=True, check=False
+        )
         for line in out.stdout.splitlines():
-            subprocess.run(["losetup", "-d", line.split(":", 1)[0]], capture_output=True)
+            subprocess.run(
+                ["losetup", "-d", line.split(":", 1)[0]], capture_output=True, check=False
+            )
 
 
 @pytest.fixture

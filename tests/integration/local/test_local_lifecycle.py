@@ -25,8 +25,10 @@ def test_lifecycle_new_snapshot_existing_restore_delete(workbench: Workbench) ->
     assert instance["disk_device_hint"]["device"].startswith("/dev/loop")
     Notebook(workbench.notebook_port).write("keep.txt", NOTE)
     # Announced with its address as soon as it answered, before the tools' wait and git_keys.
-    names = [name for _, name, _ in up.results()]
-    [said] = [r["msg"] for _, name, r in up.results() if name == "Say that the notebook answers"]
+    names = [name for _play, name, _result in up.results()]
+    [said] = [
+        r["msg"] for _play, name, r in up.results() if name == "Say that the notebook answers"
+    ]
     assert said.startswith(f"Notebook answers at https://127.0.0.1:{workbench.notebook_port}/")
     first_git_keys = next(i for i, name in enumerate(names) if "git_keys :" in name)
     assert names.index("Say that the notebook answers") < first_git_keys
@@ -103,5 +105,5 @@ def test_lifecycle_new_snapshot_existing_restore_delete(workbench: Workbench) ->
     left = inventory(workbench.state_dir)
     assert workbench.container not in left["containers"]
     assert left["loops"] == []
-    assert not [f for f, _ in left["files"] if f.endswith(".img")]
+    assert not [f for f, _size in left["files"] if f.endswith(".img")]
     assert [s["id"] for s in workbench.metadata("snapshots")] == [snap2["id"]]

@@ -93,7 +93,7 @@ def test_an_explicit_new_disk_on_a_running_instance_is_said(running: Workbench) 
     [disk] = running.metadata("disks")
     again = running.provision(workbench_configure=False, workbench_disk_source="new")
     assert again.rc == 0, again.explain()
-    [said] = [r["msg"] for _, name, r in again.results()
+    [said] = [r["msg"] for _host, name, r in again.results()
               if name.endswith("Say that the instance keeps the data disk it holds")]  # fmt: skip
     assert f"holds data disk {disk['id']}" in said and "no new disk was made" in said
     assert [d["id"] for d in running.metadata("disks")] == [disk["id"]]

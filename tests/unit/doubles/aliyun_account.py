@@ -79,7 +79,7 @@ class Account:
             "disk": ("DescribeDisks", "Disks", "Disk", "DiskIds"),
         }[kind]
         seen = []
-        for _ in range(20):
+        for _attempt in range(20):
             [item] = self.call(action, **{ids: f'["{key}"]'})[listed][sub]
             seen.append(item["Status"])
             if item["Status"] == status:

@@ -35,14 +35,14 @@ def launch(a: Account, **params: str) -> Refused:
 
 
 def in_progress(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     a.ecs.settings["snapshot_polls"] = 5
     snapshot(a, disk)
     return a.refused("CreateSnapshot", DiskId=disk, SnapshotName="wb-second")
 
 
 def quota_snapshots(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     a.ecs.settings["snapshot_polls"] = 0
     for n in range(256):
         snapshot(a, disk, f"wb-{n}")
@@ -52,13 +52,13 @@ def quota_snapshots(a: Account) -> Refused:
 def quota_disks(a: Account) -> Refused:
     instance = a.instance()
     a.ecs.settings["polls"] = 0
-    for _ in range(16):
+    for _disk in range(16):
         a.call("AttachDisk", DiskId=a.disk(), InstanceId=instance)
     return a.refused("AttachDisk", DiskId=a.disk(), InstanceId=instance)
 
 
 def snapshot_of_creating_disk(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     a.call("DetachDisk", DiskId=disk, InstanceId=a.ecs.state["disk"][disk]["InstanceId"])
     return a.refused("CreateSnapshot", DiskId=disk, SnapshotName="wb-detaching")
 
@@ -70,7 +70,7 @@ def snapshot_of_stopping_instance(a: Account) -> Refused:
 
 
 def restored_then_pruned(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     snap = snapshot(a, disk)
     a.call("DescribeSnapshots", SnapshotIds=f'["{snap}"]')
     a.disk(SnapshotId=snap)
@@ -78,7 +78,7 @@ def restored_then_pruned(a: Account) -> Refused:
 
 
 def restore_unfinished(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     a.ecs.settings["snapshot_polls"] = 5
     snap = snapshot(a, disk)
     return a.refused("CreateDisk", ZoneId=ZONE, DiskCategory="cloud_essd", SnapshotId=snap)
@@ -107,7 +107,7 @@ def detach_from_stopping(a: Account) -> Refused:
 
 
 def delete_in_use(a: Account) -> Refused:
-    _, disk = attached_disk(a)
+    _instance, disk = attached_disk(a)
     return a.refused("DeleteDisk", DiskId=disk)
 
 
@@ -301,7 +301,7 @@ def test_an_instance_starts_over_several_reads() -> None:
         a.call("DescribeInstances", InstanceIds=f'["{instance}"]')["Instances"]["Instance"][0][
             "Status"
         ]
-        for _ in range(6)
+        for _poll in range(6)
     ]
     assert seen == ["Pending", "Pending", "Starting", "Starting", "Running", "Running"]
 

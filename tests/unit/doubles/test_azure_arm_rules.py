@@ -57,7 +57,7 @@ def version_of(path: str) -> str:
 
 
 def put(store: Any, path: str, body: dict[str, Any], patch: bool = False) -> tuple[int, Any]:
-    status, out, _ = store.put(path, body, patch, BASE, version_of(path))
+    status, out, _headers = store.put(path, body, patch, BASE, version_of(path))
     return status, out
 
 
@@ -180,6 +180,23 @@ def _vm_elsewhere(s: Any) -> Any:
     body = vm_body()
     body["properties"]["storageProfile"]["osDisk"]["name"] = "vm2-os"
     return lambda: put(s, other, body)
+
+
+def edited(body: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """The body after edit(body) changed it in place."""
+    edit(body)
+    return body
+
+
+def _premium_data_disk(s: Any) -> Any:
+    other = second_disk(s, sku="Premium_LRS")
+    return lambda: put(s, VM, vm_body(size="Standard_D2_v3", disks=[other]))
+
+
+def _two_disks_one_lun(s: Any) -> Any:
+    body = vm_body(disks=[DISK, second_disk(s)])
+    body["properties"]["storageProfile"]["dataDisks"][1].update(lun=0)
+    return lambda: put(s, VM, body)
 
 
 def _too_many_disks(s: Any) -> Any:
@@ -323,9 +340,7 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
         ),
         (
             "Premium data disk on a size without 's'",
-            lambda s: (lambda p: lambda: put(s, VM, vm_body(size="Standard_D2_v3", disks=[p])))(
-                second_disk(s, sku="Premium_LRS")
-            ),
+            _premium_data_disk,
             "InvalidParameter",
             400,
         ),
@@ -346,12 +361,10 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
                 lambda: put(
                     s,
                     VM,
-                    (
-                        lambda b: (
-                            b["properties"]["storageProfile"]["osDisk"].update(diskSizeGB=10),
-                            b,
-                        )[1]
-                    )(vm_body()),
+                    edited(
+                        vm_body(),
+                        lambda b: b["properties"]["storageProfile"]["osDisk"].update(diskSizeGB=10),
+                    ),
                 )
             ),
             "InvalidParameter",
@@ -363,12 +376,12 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
                 lambda: put(
                     s,
                     VM,
-                    (
-                        lambda b: (
-                            b["properties"]["storageProfile"]["osDisk"].update(diskSizeGB=5000),
-                            b,
-                        )[1]
-                    )(vm_body()),
+                    edited(
+                        vm_body(),
+                        lambda b: b["properties"]["storageProfile"]["osDisk"].update(
+                            diskSizeGB=5000
+                        ),
+                    ),
                 )
             ),
             "InvalidParameter",
@@ -379,20 +392,7 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
         ("disk attached to another VM", _vm_elsewhere, "OperationNotAllowed", 409),
         (
             "two disks at one LUN",
-            lambda s: (
-                lambda p: (
-                    lambda: put(
-                        s,
-                        VM,
-                        (
-                            lambda b: (
-                                b["properties"]["storageProfile"]["dataDisks"][1].update(lun=0),
-                                b,
-                            )[1]
-                        )(vm_body(disks=[DISK, p])),
-                    )
-                )
-            )(second_disk(s)),
+            _two_disks_one_lun,
             "InvalidParameter",
             400,
         ),
@@ -403,14 +403,12 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
                 lambda: put(
                     s,
                     VM,
-                    (
-                        lambda b: (
-                            b["properties"]["storageProfile"]["dataDisks"][0].update(
-                                createOption="Empty"
-                            ),
-                            b,
-                        )[1]
-                    )(vm_body()),
+                    edited(
+                        vm_body(),
+                        lambda b: b["properties"]["storageProfile"]["dataDisks"][0].update(
+                            createOption="Empty"
+                        ),
+                    ),
                 )
             ),
             "InvalidParameterConflictingProperties",
@@ -702,14 +700,12 @@ RULE_CASES: dict[str, list[tuple[str, Callable[[Any], Any], str, int]]] = {
                 lambda: put(
                     s,
                     VM,
-                    (
-                        lambda b: (
-                            b["properties"]["networkProfile"].update(
-                                networkInterfaces=[{"id": NIC + "x"}]
-                            ),
-                            b,
-                        )[1]
-                    )(vm_body()),
+                    edited(
+                        vm_body(),
+                        lambda b: b["properties"]["networkProfile"].update(
+                            networkInterfaces=[{"id": NIC + "x"}]
+                        ),
+                    ),
                 )
             ),
             "InvalidResourceReference",
@@ -804,7 +800,7 @@ def test_member_names_and_enum_values_are_case_insensitive(store: Any) -> None:
     """As ARM's deserializer and the RPs' case-insensitive enums take them."""
     body = vm_body(**spot())
     body["properties"]["Priority"] = body["properties"].pop("priority").lower()
-    status, _ = put(store, VM, body)
+    status, _out = put(store, VM, body)
     assert status == 201
 
 
@@ -832,7 +828,7 @@ def test_a_vm_put_settles_after_several_polls(store: Any) -> None:
     assert status == 201 and out["properties"]["provisioningState"] == "Creating"
     assert headers["Retry-After"] == arm.RETRY_AFTER
     op = operation_of(headers)
-    assert [store.poll_operation(op)["status"] for _ in range(3)] == [
+    assert [store.poll_operation(op)["status"] for _poll in range(3)] == [
         "InProgress",
         "InProgress",
         "Succeeded",
@@ -852,7 +848,7 @@ def test_disks_and_snapshots_answer_202_with_location_and_reads_advance_them(sto
 
 def test_a_delete_is_long_running_too(store: Any) -> None:
     store.config["lro_polls"] = 2
-    status, _, headers = store.delete(DISK, BASE)
+    status, _out, headers = store.delete(DISK, BASE)
     assert status == 202
     assert store.resources[DISK.lower()]["properties"]["provisioningState"] == "Deleting"
     op = operation_of(headers)
@@ -875,7 +871,9 @@ def test_an_operation_left_alone_finishes_on_its_own(store: Any, monkeypatch: An
 
 def test_lro_polls_zero_is_the_opt_in_for_instant_operations(store: Any) -> None:
     store.config["lro_polls"] = 0
-    _, out, _ = store.put(rid("Compute/disks", "now"), disk_body(), False, BASE, VERSION["disks"])
+    _status, out, _headers = store.put(
+        rid("Compute/disks", "now"), disk_body(), False, BASE, VERSION["disks"]
+    )
     assert out["properties"]["provisioningState"] == "Succeeded"
 
 
@@ -922,7 +920,7 @@ def test_spot_quota_refusal_words_it_as_the_compute_rp(store: Any) -> None:
     assert (error.code, error.status) == ("OperationNotAllowed", 409)
     assert "exceeding approved LowPriorityCores quota" in error.message
     assert "Current Limit: 0, Current Usage: 0, Additional Required: 2" in error.message
-    status, _ = put(store, VM, vm_body())  # Regular draws on another quota
+    status, _out = put(store, VM, vm_body())  # Regular draws on another quota
     assert status == 201
 
 

@@ -26,7 +26,14 @@ import shapes  # noqa: E402
 
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
-from test_ec2_double import ZONE, Double, image, server, subnet  # noqa: E402, F401
+# server: a pytest fixture, used by name (pylint cannot see that).
+from test_ec2_double import (  # noqa: E402  # pylint: disable=unused-import
+    ZONE,
+    Double,
+    image,
+    server,  # noqa: F401
+    subnet,
+)
 
 
 def recorder() -> Any:

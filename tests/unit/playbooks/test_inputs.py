@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK_BIN = str(Path(sys.executable).parent / "ansible-playbook")
 GOOD_PASSWORD = "correct-horse-battery"
 
 # (playbook, extra vars, notebook password or None, words the error must contain)
@@ -72,24 +71,29 @@ CASES: dict[str, tuple[str, dict[str, object], str | None, str]] = {
 }  # fmt: skip
 
 
-def run_playbook(
-    name: str, extra_vars: dict[str, object], password: str | None, home: Path
-) -> subprocess.CompletedProcess:
+def bare_env(controller: Any, home: Path) -> dict[str, str]:
+    """The environment without any ANSIBLE_* setting of the caller's, HOME in tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.pop("WORKBENCH_NOTEBOOK_PASSWORD", None)
+    return controller.env(env, HOME=str(home))
+
+
+def run_playbook(
+    controller: Any, name: str, extra_vars: dict[str, object], password: str | None, home: Path
+) -> subprocess.CompletedProcess:
+    env = bare_env(controller, home)
     if password is not None:
         env["WORKBENCH_NOTEBOOK_PASSWORD"] = password
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", HOME=str(home))
     return subprocess.run(
-        [PLAYBOOK_BIN, f"playbooks/{name}.yml", "-e", json.dumps(extra_vars)],
+        [controller.playbook, f"playbooks/{name}.yml", "-e", json.dumps(extra_vars)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_stops_before_the_provider(case: str, tmp_path: Path) -> None:
+def test_bad_input_stops_before_the_provider(case: str, tmp_path: Path, controller: Any) -> None:
     playbook, extra_vars, password, words = CASES[case]
-    result = run_playbook(playbook, extra_vars, password, tmp_path)
+    result = run_playbook(controller, playbook, extra_vars, password, tmp_path)
     out = result.stdout + result.stderr
     assert result.returncode == 2, out
     assert words in " ".join(out.split()), out
@@ -105,8 +109,8 @@ def test_bad_input_stops_before_the_provider(case: str, tmp_path: Path) -> None:
         assert password not in out
 
 
-def test_password_never_printed_even_when_refused(tmp_path: Path) -> None:
-    result = run_playbook("provision", {}, "seven77", tmp_path)
+def test_password_never_printed_even_when_refused(tmp_path: Path, controller: Any) -> None:
+    result = run_playbook(controller, "provision", {}, "seven77", tmp_path)
     assert "seven77" not in result.stdout + result.stderr
 
 
@@ -119,9 +123,9 @@ RANGES = {
 
 
 @pytest.mark.parametrize("case", sorted(RANGES))
-def test_range_errors_name_only_what_is_wrong(case: str, tmp_path: Path) -> None:
+def test_range_errors_name_only_what_is_wrong(case: str, tmp_path: Path, controller: Any) -> None:
     extra_vars, wrong = RANGES[case]
-    result = run_playbook("provision", extra_vars, GOOD_PASSWORD, tmp_path)
+    result = run_playbook(controller, "provision", extra_vars, GOOD_PASSWORD, tmp_path)
     out = " ".join((result.stdout + result.stderr).split())
     assert result.returncode == 2, out
     assert f"{wrong} must be" in out, out
@@ -159,15 +163,14 @@ RESOLVE_PLAY = """
     ],
 )
 def test_the_allowed_address_is_resolved_once_for_the_providers(
-    cloud: str, given: str, resolved: str, tmp_path: Path
+    cloud: str, given: str, resolved: str, tmp_path: Path, controller: Any
 ) -> None:
     play = tmp_path / "resolve.yml"
     play.write_text(RESOLVE_PLAY)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", HOME=str(tmp_path))
+    env = bare_env(controller, tmp_path)
     extra_vars = json.dumps({"cloud": cloud, "workbench_allowed_cidr": given})
     result = subprocess.run(
-        [PLAYBOOK_BIN, str(play), "-e", extra_vars],
+        [controller.playbook, str(play), "-e", extra_vars],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     out = result.stdout + result.stderr

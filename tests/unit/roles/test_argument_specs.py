@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,17 +23,17 @@ WRONG_VALUES: dict[str, tuple[dict[str, object], str]] = {
 
 
 def run_role(
-    tmp_path: Path, role: str, extra_vars: dict[str, object]
+    controller: Any, tmp_path: Path, role: str, extra_vars: dict[str, object]
 ) -> subprocess.CompletedProcess:
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         f"- hosts: all\n  gather_facts: false\n  roles:\n    - role: mlbox.workbench.{role}\n"
     )
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = controller.env(os.environ)
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     return subprocess.run(
         [
-            str(Path(sys.executable).parent / "ansible-playbook"),
+            controller.playbook,
             "-i", "localhost,", "-c", "local",
             "-e", json.dumps(extra_vars),
             str(playbook),
@@ -43,9 +43,11 @@ def run_role(
 
 
 @pytest.mark.parametrize("role", sorted(WRONG_VALUES))
-def test_wrong_value_is_rejected_before_any_task(tmp_path: Path, role: str) -> None:
+def test_wrong_value_is_rejected_before_any_task(
+    tmp_path: Path, role: str, controller: Any
+) -> None:
     extra_vars, names = WRONG_VALUES[role]
-    result = run_role(tmp_path, role, extra_vars)
+    result = run_role(controller, tmp_path, role, extra_vars)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out
     assert "Validating arguments against arg spec" in out, out

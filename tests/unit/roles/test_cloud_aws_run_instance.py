@@ -20,7 +20,15 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "roles" / "cloud_aws" / "files"))
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "doubles"))
 import ec2_run_instance  # noqa: E402
-from test_ec2_double import Double, image, live, server, subnet  # noqa: E402, F401
+
+# server: a pytest fixture, used by name (pylint cannot see that).
+from test_ec2_double import (  # noqa: E402  # pylint: disable=unused-import
+    Double,
+    image,
+    live,
+    server,  # noqa: F401
+    subnet,
+)
 
 sys.path.insert(0, str(ROOT / "tests" / "doubles"))
 import ec2_contract  # noqa: E402
@@ -78,7 +86,7 @@ def run_instances_calls(double: Double) -> int:
 
 def test_the_script_knows_every_refusal_of_the_catalogue() -> None:
     assert set(ec2_run_instance.REFUSALS) == set(ec2_contract.REFUSALS)
-    assert {c for c, (alone, _) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
+    assert {c for c, (alone, _fix) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
 
 
 @pytest.mark.parametrize("code", sorted(ec2_contract.REFUSALS))

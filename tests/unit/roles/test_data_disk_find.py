@@ -137,13 +137,13 @@ def test_aws_serial_finds_the_nvme_disk():
 def test_serial_found_through_a_by_id_link_when_lsblk_shows_none():
     flat = finder.flatten([disk("/dev/vdb", 40)])
     links = {"/dev/vdb": ["/dev/disk/by-id/virtio-bp1abcdefghij0123456"]}
-    dev, _ = choose(flat, links, volume_id="d-bp1abcdefghij0123456")
+    dev, _how = choose(flat, links, volume_id="d-bp1abcdefghij0123456")
     assert dev["name"] == "/dev/vdb"
 
 
 def test_serial_found_in_sysfs_when_lsblk_shows_none():
     flat = finder.flatten([disk("/dev/vdb", 40, sysfs_serials=["bp1abcdefghij0123456"])])
-    dev, _ = choose(flat, volume_id="d-bp1abcdefghij0123456789")
+    dev, _how = choose(flat, volume_id="d-bp1abcdefghij0123456789")
     assert dev["name"] == "/dev/vdb"
 
 
@@ -165,7 +165,7 @@ def test_device_path_may_be_a_link():
 
 
 def test_device_wins_over_serial():
-    dev, _ = choose(
+    dev, _how = choose(
         aws_host(),
         resolve={"/dev/nvme2n1": "/dev/nvme2n1"},
         device="/dev/nvme2n1",
@@ -237,7 +237,7 @@ def test_swap_and_lvm_count_as_in_use():
 
 def test_a_disk_already_mounted_at_the_data_dir_is_chosen_again():
     flat = finder.flatten([disk("/dev/nvme1n1", 100, mountpoint=MNT)])
-    dev, _ = choose(flat, size_gb=100)
+    dev, _how = choose(flat, size_gb=100)
     assert dev["name"] == "/dev/nvme1n1"
 
 

@@ -10,8 +10,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 HOST_TASKS = ("Gather the OS facts", "Read the installed system packages", "Copy the private key")
 
 
-def run_copy(tmp_path: Path, private: Path, public: Path | None = None) -> str:
+def run_copy(controller: Any, tmp_path: Path, private: Path, public: Path | None = None) -> str:
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: all\n  gather_facts: false\n  roles:\n    - role: mlbox.workbench.git_keys\n"
@@ -30,11 +30,11 @@ def run_copy(tmp_path: Path, private: Path, public: Path | None = None) -> str:
         "git_keys_private_key_src": str(private),
         "git_keys_public_key_src": str(public or ""),
     }
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = controller.env(os.environ)
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "ansible-playbook"),
+            controller.playbook,
             "-i", "localhost,", "-c", "local",
             "-e", json.dumps(extra_vars),
             str(playbook),
@@ -57,25 +57,25 @@ def keygen(path: Path) -> Path:
     return path
 
 
-def test_a_missing_private_key_is_refused(tmp_path: Path) -> None:
-    out = run_copy(tmp_path, tmp_path / "no_such_key")
+def test_a_missing_private_key_is_refused(tmp_path: Path, controller: Any) -> None:
+    out = run_copy(controller, tmp_path, tmp_path / "no_such_key")
     assert "git_keys_private_key_src must name a private key" in out
     assert "no_such_key' (missing)" in out
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
-def test_a_missing_public_key_is_refused(tmp_path: Path) -> None:
+def test_a_missing_public_key_is_refused(tmp_path: Path, controller: Any) -> None:
     private = keygen(tmp_path / "id_test")
     (tmp_path / "id_test.pub").unlink()
-    out = run_copy(tmp_path, private)
+    out = run_copy(controller, tmp_path, private)
     assert "id_test.pub' (missing)" in out
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
-def test_a_public_key_of_another_pair_is_refused(tmp_path: Path) -> None:
+def test_a_public_key_of_another_pair_is_refused(tmp_path: Path, controller: Any) -> None:
     private = keygen(tmp_path / "id_test")
     other = keygen(tmp_path / "id_other")
-    out = run_copy(tmp_path, private, Path(f"{other}.pub"))
+    out = run_copy(controller, tmp_path, private, Path(f"{other}.pub"))
     assert "is not the public half of" in out
     # The private key's content never shows in the output.
     assert private.read_text().splitlines()[1] not in out

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SCRIPT = Path(__file__).resolve().parents[3] / "roles" / "jupyter" / "files" / "tls_ensure.py"
-SANS = ["DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10"]
+SANS = ("DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10")
 UID, GID = os.getuid(), os.getgid()
 
 

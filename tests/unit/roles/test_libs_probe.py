@@ -503,7 +503,7 @@ def test_a_driver_too_old_for_every_build_is_refused_with_the_fix(tmp_path: Path
 def test_an_older_variant_the_user_adds_fits_an_old_driver(tmp_path: Path) -> None:
     params = gpu_params(tmp_path, "derived/driver-535")
     params["torch_cuda_variants"] = [*CUDA_VARIANTS, "11.8"]
-    _, plan = probe.torch_plan([], True, params)
+    _others, plan = probe.torch_plan([], True, params)
     assert (plan["backend"], plan["error"]) == ("cu118", "")
 
 
@@ -512,14 +512,14 @@ def test_a_gpu_without_a_loaded_driver_is_refused(tmp_path: Path) -> None:
     no_driver = GPU_DATA / "derived/no-driver-nvidia-smi.txt"
     failing.write_text(f'#!/bin/sh\ncat "{no_driver}"\nexit 9\n')
     failing.chmod(0o755)
-    _, plan = probe.torch_plan([], True, {"nvidia_smi": str(failing)})
+    _others, plan = probe.torch_plan([], True, {"nvidia_smi": str(failing)})
     assert "no working driver" in plan["error"]
     assert "couldn't communicate with the NVIDIA driver" in plan["error"]
     assert "tools_nvidia_driver" in plan["error"]
 
 
 def test_a_gpu_without_nvidia_smi_is_refused(tmp_path: Path) -> None:
-    _, plan = probe.torch_plan([], True, {"nvidia_smi": str(tmp_path / "absent")})
+    _others, plan = probe.torch_plan([], True, {"nvidia_smi": str(tmp_path / "absent")})
     assert "is not installed" in plan["error"]
 
 

@@ -29,6 +29,7 @@ from ansible_collections.mlbox.workbench.plugins.modules import (
     aliyun_disk,
     aliyun_key_pair,
     aliyun_snapshot,
+    aliyun_snapshot_info,
     aliyun_workbench_info,
 )
 
@@ -155,7 +156,7 @@ def test_failed_snapshot_fails(ecs, run_module, monkeypatch):
     ecs.control("POST", "/_mlbox/config", {"snapshot_polls": 3})
     disk_id = disk(ecs)
 
-    def fail_it(_: float) -> None:
+    def fail_it(_seconds: float) -> None:
         for snap in ecs.mod.ECS.state["snap"].values():
             snap["Status"] = "failed"
 
@@ -170,9 +171,12 @@ def test_list_by_tags_and_status_oldest_first_then_delete(ecs, run_module):
     first = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="wb-a", **mine)["SnapshotId"]
     second = ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="wb-b", **mine)["SnapshotId"]
     ecs.call("CreateSnapshot", DiskId=disk_id, SnapshotName="other")
-    out = run_module(aliyun_snapshot.main, {"state": "list", "tags": {"mlbox:workbench": "wb"}})
+    out = run_module(aliyun_snapshot_info.main, {"tags": {"mlbox:workbench": "wb"}})
     assert out.result["changed"] is False
     assert [s["id"] for s in out.result["snapshots"]] == [first, second]
+    by_name = run_module(aliyun_snapshot_info.main, {"disk_id": disk_id, "name": "other"})
+    assert [s["name"] for s in by_name.result["snapshots"]] == ["other"]
+    assert run_module(aliyun_snapshot_info.main, {"status": "failed"}).result["snapshots"] == []
 
     check = run_module(
         aliyun_snapshot.main, {"state": "absent", "snapshot_id": first, "_ansible_check_mode": True}

@@ -37,7 +37,7 @@ class Server:
         self.sock.settimeout(0.05)
         while not self.stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _peer = self.sock.accept()
             except TimeoutError:
                 continue
             with conn:

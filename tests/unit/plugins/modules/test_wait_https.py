@@ -34,7 +34,7 @@ class FakeTime:
 
 def test_pauses_grow_by_half_and_stop_at_the_cap() -> None:
     gen = backoff.pauses(0.1, 1.0)
-    got = [round(next(gen), 4) for _ in range(9)]
+    got = [round(next(gen), 4) for _step in range(9)]
     assert got == [0.1, 0.15, 0.225, 0.3375, 0.5063, 0.7594, 1.0, 1.0, 1.0]
 
 
@@ -155,7 +155,7 @@ def run_module(args: dict[str, object], capsys: pytest.CaptureFixture[str]) -> d
 def test_waits_for_a_late_tls_server_with_a_self_signed_certificate(
     late_server: tuple[int, type[Login]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port, _ = late_server
+    port, _login = late_server
     out = run_module(
         {"url": f"https://127.0.0.1:{port}/login", "validate_certs": False, "timeout": 20},
         capsys,
@@ -170,7 +170,7 @@ def test_waits_for_a_late_tls_server_with_a_self_signed_certificate(
 def test_a_self_signed_certificate_is_refused_when_certificates_are_checked(
     late_server: tuple[int, type[Login]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port, _ = late_server
+    port, _login = late_server
     out = run_module({"url": f"https://127.0.0.1:{port}/login", "timeout": 1.5}, capsys)
     assert out["failed"] is True
     assert f"https://127.0.0.1:{port}/login did not answer with [200] within 1.5 s" in out["msg"]
