@@ -19,7 +19,7 @@ description:
   - Fails with a message that lists the snapshots that exist (id, name, created, status,
     size) when the choice is unknown, ambiguous, or not completed yet.
 author:
-  - mlbox.workbench developers
+  - mlbox.workbench developers (@mlbox-workbench)
 options:
   snapshots:
     description:
@@ -49,10 +49,12 @@ options:
     default: [completed, accomplished, succeeded]
 attributes:
   check_mode:
+    description: Can run in check mode and predict what would change without changing it.
     support: full
     details:
       - The module never changes anything, so check mode returns the same result.
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: none
 """
 
