@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# Apache License 2.0 (see galaxy.yml)
 
 from __future__ import annotations
 
@@ -49,12 +49,12 @@ options:
     default: [completed, accomplished, succeeded]
 attributes:
   check_mode:
-    description: Can run in check mode and return what a real run would change, changing nothing.
+    description: Can run in check mode and predict what would change without changing it.
     support: full
     details:
       - The module never changes anything, so check mode returns the same result.
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode) in diff mode.
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: none
 """
 
@@ -127,136 +127,40 @@ snapshot:
       sample: vol-0a1b2c3d4e5f67890
 """
 
-import re
-from datetime import datetime, timezone
-from typing import Any, Dict
-
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.workbench_contract import (
+    DEFAULT_COMPLETED,
+    SnapshotChoiceError,
+    SnapshotDict,
+    available,
+    choose_snapshot,
+    created_time,
+    describe,
+    find,
+    for_disk,
+    is_completed,
+    latest_completed,
+    parse_created,
+    scope,
+)
 
-# typing.Dict: a runtime alias, evaluated on the target's Python (3.8 has no dict[str, ...]).
-Snapshot = Dict[str, Any]
-
-DEFAULT_COMPLETED = ["completed", "accomplished", "succeeded"]
-
-
-class SnapshotChoiceError(Exception):
-    """A choice this module cannot satisfy; main() turns it into fail_json."""
-
-
-def parse_created(value: str) -> datetime:
-    """ISO 8601 as the providers write it, on Python 3.9 too (no 'Z', 6-digit fractions)."""
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    # Azure writes 7 fractional digits; fromisoformat before 3.11 takes only 3 or 6.
-    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
-
-
-def describe(snapshot: Snapshot) -> str:
-    size = snapshot.get("size_gb")
-    size_text = f"{size:g} GB" if isinstance(size, (int, float)) else f"{size or '?'} GB"
-    return (
-        f"{snapshot.get('id')} (name {snapshot.get('name') or '-'}, "
-        f"{snapshot.get('created') or 'unknown time'}, {snapshot.get('status') or 'unknown'}, "
-        f"{size_text})"
-    )
-
-
-def available(snapshots: list[Snapshot]) -> str:
-    return ", ".join(describe(s) for s in snapshots) or "none"
-
-
-def scope(disk_id: str | None) -> str:
-    return f" (disk {disk_id})" if disk_id else ""
-
-
-def is_completed(snapshot: Snapshot, completed_statuses: list[str]) -> bool:
-    wanted = {status.lower() for status in completed_statuses}
-    return str(snapshot.get("status") or "").lower() in wanted
-
-
-def for_disk(snapshots: list[Snapshot], disk_id: str | None) -> list[Snapshot]:
-    if not disk_id:
-        return list(snapshots)
-    return [s for s in snapshots if str(s.get("disk_id") or "") == disk_id]
-
-
-def created_time(snapshot: Snapshot, snapshots: list[Snapshot]) -> datetime:
-    try:
-        return parse_created(str(snapshot.get("created") or ""))
-    except ValueError:
-        raise SnapshotChoiceError(
-            f"snapshot {snapshot.get('id')} has no ISO 8601 created time "
-            f"({snapshot.get('created')!r}), so the latest one is unknown; "
-            f"choose a snapshot by id; available: {available(snapshots)}"
-        ) from None
-
-
-def latest_completed(
-    snapshots: list[Snapshot], completed_statuses: list[str], disk_id: str | None = None
-) -> Snapshot:
-    completed = [s for s in snapshots if is_completed(s, completed_statuses)]
-    if not completed:
-        raise SnapshotChoiceError(
-            f"no completed snapshot to restore from{scope(disk_id)}; "
-            f"available: {available(snapshots)}"
-        )
-    newest: Snapshot = completed[0]
-    newest_time = created_time(newest, snapshots)
-    for snapshot in completed[1:]:
-        when = created_time(snapshot, snapshots)
-        # Strictly newer, so on a tie the one listed first wins.
-        if when > newest_time:
-            newest, newest_time = snapshot, when
-    return newest
-
-
-def find(snapshots: list[Snapshot], choice: str, disk_id: str | None = None) -> Snapshot:
-    by_id = [s for s in snapshots if str(s.get("id")) == choice]
-    if by_id:
-        return by_id[0]
-    by_name = [s for s in snapshots if s.get("name") == choice]
-    if len(by_name) > 1:
-        raise SnapshotChoiceError(
-            f"snapshot name '{choice}' matches {len(by_name)} snapshots{scope(disk_id)}: "
-            f"{available(by_name)}; choose one by id"
-        )
-    if not by_name:
-        raise SnapshotChoiceError(
-            f"snapshot '{choice}' not found{scope(disk_id)}; available: {available(snapshots)}"
-        )
-    return by_name[0]
-
-
-def choose_snapshot(
-    snapshots: list[Snapshot],
-    choice: str,
-    disk_id: str | None = None,
-    completed_statuses: list[str] | None = None,
-) -> Snapshot | None:
-    """The snapshot to restore from, or None for `none`."""
-    if choice == "none":
-        return None
-    statuses = DEFAULT_COMPLETED if completed_statuses is None else completed_statuses
-    for position, snapshot in enumerate(snapshots):
-        if not snapshot.get("id"):
-            raise SnapshotChoiceError(f"snapshot #{position} in the list has no id: {snapshot}")
-    candidates = for_disk(snapshots, disk_id)
-    if choice == "latest":
-        return latest_completed(candidates, statuses, disk_id)
-    chosen = find(candidates, choice, disk_id)
-    if not is_completed(chosen, statuses):
-        raise SnapshotChoiceError(
-            f"snapshot {chosen.get('id')} is {chosen.get('status') or 'of unknown status'}, "
-            f"not completed{scope(disk_id)}; wait for it or choose another; "
-            f"available: {available(candidates)}"
-        )
-    return chosen
+# The selection lives in module_utils (the providers' plan uses it too); these names stay
+# importable from here.
+__all__ = [
+    "DEFAULT_COMPLETED",
+    "SnapshotChoiceError",
+    "SnapshotDict",
+    "available",
+    "choose_snapshot",
+    "created_time",
+    "describe",
+    "find",
+    "for_disk",
+    "is_completed",
+    "latest_completed",
+    "parse_created",
+    "scope",
+]
 
 
 def main() -> None:

@@ -1,13 +1,10 @@
-"""cloud_aws's launch script (roles/cloud_aws/files/ec2_run_instance.py): every refusal of
-the double's catalogue (tests/doubles/ec2_contract.py, from EC2's error table) classified,
-with the fix named, asked exactly once, and nothing launched."""
+"""cloud_aws's launch module (plugins/modules/aws_run_instance.py): every refusal of the
+double's catalogue (tests/doubles/ec2_contract.py, from EC2's error table) classified, with
+the fix named, asked exactly once, and nothing launched; the spot-then-on-demand decision."""
 
 from __future__ import annotations
 
-import io
-import json
 import sys
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +13,11 @@ import pytest
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "roles" / "cloud_aws" / "files"))
+ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "doubles"))
-import ec2_run_instance  # noqa: E402
-
+from ansible_collections.mlbox.workbench.plugins.modules import (  # noqa: E402
+    aws_run_instance as ec2_run_instance,
+)
 # server: a pytest fixture, used by name (pylint cannot see that).
 from test_ec2_double import (  # noqa: E402  # pylint: disable=unused-import
     Double,
@@ -73,10 +70,13 @@ def run(double: Double, spot: bool) -> dict[str, Any]:
     }
     if spot:
         spec["InstanceMarketOptions"] = {"MarketType": "spot"}
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert ec2_run_instance.main(["us-east-1", json.dumps(spec)]) == 0
-    return json.loads(out.getvalue())
+    from botocore.exceptions import ClientError
+
+    client = ec2_run_instance.ec2_client("us-east-1")
+    try:
+        return {"instance_id": ec2_run_instance.attempt(client, spec, ClientError)}
+    except ec2_run_instance.LaunchRefused as refused:
+        return {"error": refused.error}
 
 
 def run_instances_calls(double: Double) -> int:
@@ -86,7 +86,7 @@ def run_instances_calls(double: Double) -> int:
 
 def test_the_script_knows_every_refusal_of_the_catalogue() -> None:
     assert set(ec2_run_instance.REFUSALS) == set(ec2_contract.REFUSALS)
-    assert {c for c, (alone, _fix) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
+    assert {c for c, (alone, _) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
 
 
 @pytest.mark.parametrize("code", sorted(ec2_contract.REFUSALS))
@@ -153,3 +153,78 @@ def test_throttling_that_lasts_gives_up() -> None:
     with pytest.raises(Throttled):
         ec2_run_instance.launch(client, {"ImageId": "ami-1"}, sleep=lambda _: None)
     assert len(client.tokens) == ec2_run_instance.ATTEMPTS
+
+
+SPEC = {"ImageId": "ami-1", "InstanceType": "t3.large"}
+TAGS = {"mlbox:workbench": "wb"}
+
+
+class Recorder(Client):
+    def __init__(self, *codes: str) -> None:
+        super().__init__(*codes)
+        self.specs: list[dict[str, Any]] = []
+
+    def run_instances(self, **spec: Any) -> dict[str, Any]:
+        self.specs.append(spec)
+        return super().run_instances(**spec)
+
+
+def decide(client: Client, fallback: bool = True, template: str = "workbench-wb") -> dict:
+    return ec2_run_instance.run(client, SPEC, TAGS, template, fallback, "us-east-1a", Throttled)
+
+
+def test_spot_first_through_the_launch_template_tagged_spot() -> None:
+    client = Recorder()
+    assert decide(client) == {"instance_id": "i-0123", "market": "spot"}
+    [spec] = client.specs
+    assert spec["LaunchTemplate"] == {"LaunchTemplateName": "workbench-wb"}
+    tags = spec["TagSpecifications"][0]["Tags"]
+    assert {"Key": "mlbox:market", "Value": "spot"} in tags
+    assert {"Key": "mlbox:workbench", "Value": "wb"} in tags
+    assert [t["ResourceType"] for t in spec["TagSpecifications"]] == ["instance", "volume"]
+
+
+def test_a_spot_refusal_falls_back_to_the_same_launch_on_demand() -> None:
+    client = Recorder("InsufficientInstanceCapacity")
+    result = decide(client)
+    assert (result["market"], result["spot_refusal"]["code"]) == (
+        "on-demand",
+        "InsufficientInstanceCapacity",
+    )
+    spot, on_demand = client.specs
+    assert "LaunchTemplate" not in on_demand
+    assert spot["InstanceType"] == on_demand["InstanceType"]
+    assert {"Key": "mlbox:market", "Value": "on-demand"} in on_demand["TagSpecifications"][0][
+        "Tags"
+    ]
+
+
+def test_a_spot_refusal_without_fallback_names_the_variable() -> None:
+    client = Recorder("SpotMaxPriceTooLow")
+    with pytest.raises(ec2_run_instance.RunError, match="workbench_spot_fallback is false"):
+        decide(client, fallback=False)
+    assert len(client.specs) == 1
+
+
+def test_a_refusal_another_market_cannot_help_stops_at_once() -> None:
+    client = Recorder("VcpuLimitExceeded")
+    with pytest.raises(ec2_run_instance.RunError, match=r"VcpuLimitExceeded.*quota"):
+        decide(client)
+    assert len(client.specs) == 1
+
+
+def test_on_demand_refused_after_spot_names_both() -> None:
+    client = Recorder("InsufficientInstanceCapacity", "InstanceLimitExceeded")
+    with pytest.raises(ec2_run_instance.RunError) as caught:
+        decide(client)
+    assert "InsufficientInstanceCapacity" in str(caught.value)
+    assert "InstanceLimitExceeded" in str(caught.value) and "Nothing was launched" in str(
+        caught.value
+    )
+
+
+def test_on_demand_only_has_no_template_and_no_fallback() -> None:
+    client = Recorder("InsufficientInstanceCapacity")
+    with pytest.raises(ec2_run_instance.RunError, match="on-demand"):
+        decide(client, template="")
+    assert "LaunchTemplate" not in client.specs[0]
