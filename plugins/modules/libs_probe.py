@@ -665,8 +665,9 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
 def unsatisfied(requirements: list[str], versions: dict[str, str]) -> list[str]:
     """The requirements the installed distributions (canonical name -> version) do not meet.
 
-    With the packaging library a requirement's specifier is checked too; without it only a
-    bare name can be confirmed, anything more counts as unmet (the full path then asks uv).
+    With the packaging library a requirement is read in full; without it (a minimal image has
+    no python3-packaging) a bare name or plain release clauses, anything more counts as unmet
+    (the full path then asks uv).
     """
     try:
         from packaging.requirements import InvalidRequirement, Requirement
@@ -675,9 +676,14 @@ def unsatisfied(requirements: list[str], versions: dict[str, str]) -> list[str]:
     unmet = []
     for text in requirements:
         if Requirement is None:
+            # Without packaging: NAME or NAME with plain release clauses (>=7, ==2.1,<3), read
+            # by satisfies(); extras, markers, URLs and anything else count as unmet.
             match = NAME_RE.match(text)
-            bare = match and not match.group(2).strip()
-            if not bare or canonical(match.group(1)) not in versions:
+            version = versions.get(canonical(match.group(1))) if match else None
+            spec = match.group(2).strip() if match else ""
+            if version is None or (spec and not (
+                re.fullmatch(r"[<>=!0-9., ]+", spec) and satisfies(version, spec)
+            )):  # fmt: skip
                 unmet.append(text)
             continue
         try:

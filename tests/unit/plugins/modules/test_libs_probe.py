@@ -399,10 +399,18 @@ def test_unsatisfied_requirements(requirements: list[str], unmet: list[str]) -> 
     assert probe.unsatisfied(requirements, versions) == unmet
 
 
-def test_without_packaging_only_bare_names_are_confirmed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "packaging.requirements", None)
-    versions = {"numpy": "2.1.0"}
-    assert probe.unsatisfied(["numpy", "numpy>=2", "scipy"], versions) == ["numpy>=2", "scipy"]
+def test_without_packaging_plain_clauses_are_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minimal image has no python3-packaging: "notebook>=7" must still be confirmed."""
+    for name in (
+        "packaging",
+        "packaging.requirements",
+        "packaging.specifiers",
+        "packaging.version",
+    ):
+        monkeypatch.setitem(sys.modules, name, None)
+    versions = {"numpy": "2.1.0", "notebook": "7.2.2"}
+    given = ["numpy", "numpy>=2", "notebook>=7,<8", "numpy>=3", "scipy", "numpy[x]>=1"]
+    assert probe.unsatisfied(given, versions) == ["numpy>=3", "scipy", "numpy[x]>=1"]
 
 
 def fast_state(path: Path, **change: Any) -> dict[str, Any]:
