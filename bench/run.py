@@ -13,8 +13,8 @@ the everyday tools are all in, and say so; the end of the whole run is reported 
   noop      provision.yml again on the running workbench (its notebook answers all along:
             its time is the run's)
 The medians, ratios to the baseline, the gap to the floor, changed-task counts, the task
-results (ok + skipped on every host) and the slowest tasks go to bench/results/<UTC time>.md and bench/results/latest.md. Nothing here
-asserts on time: the benchmark reports.
+results (ok + skipped on every host) and the slowest tasks go to bench/results/<UTC time>.md
+and bench/results/latest.md. Nothing here asserts on time: the benchmark reports.
 """
 
 from __future__ import annotations
