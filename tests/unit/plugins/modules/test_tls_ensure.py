@@ -1,32 +1,38 @@
-"""roles/jupyter/files/tls_ensure.py with the real openssl: the key is made once and kept,
+"""The tls_ensure module with the real openssl: the key is made once and kept,
 the certificate is issued for exactly the host's names and issued again only when it is not
 right; check mode writes nothing; owners and modes are the role's."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ansible_collections.mlbox.workbench.plugins.modules import tls_ensure
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-SCRIPT = Path(__file__).resolve().parents[3] / "roles" / "jupyter" / "files" / "tls_ensure.py"
-SANS = ("DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10")
+SANS = ["DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10"]
 UID, GID = os.getuid(), os.getgid()
 
 
 def run(tmp: Path, *, mode="ensure", sans=SANS, cn="wb", days=30) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", SCRIPT.read_text(), mode, str(tmp / "jupyter.key"),
-         str(tmp / "jupyter.crt"), str(UID), str(GID), str(days), cn, *sans],
-        capture_output=True, text=True, check=True,
+    return tls_ensure.ensure(
+        str(tmp / "jupyter.key"), str(tmp / "jupyter.crt"), UID, GID, days, cn, list(sans),
+        check=mode == "check",
     )  # fmt: skip
-    return json.loads(done.stdout)
+
+
+def test_the_module_resolves_the_owner_and_reports(run_module, tmp_path: Path) -> None:
+    args = {
+        "key_path": str(tmp_path / "k"), "cert_path": str(tmp_path / "c"),
+        "owner": str(UID), "group": str(GID), "common_name": "wb", "subject_alt_names": SANS,
+    }  # fmt: skip
+    exited = run_module(tls_ensure.main, args)
+    assert not exited.failed and exited.result["changed"]
+    assert run_module(tls_ensure.main, args).result["changed"] is False
+    refused = run_module(tls_ensure.main, dict(args, owner="no-such-user-here"))
+    assert refused.failed and "no such user or group" in refused.result["msg"]
 
 
 def names(cert_file: Path) -> set[str]:
@@ -107,8 +113,4 @@ def test_check_mode_writes_nothing(tmp_path: Path) -> None:
      (" DNS:wb", "DNS:wb"), ("IP Address:2001:DB8:0:0:0:0:0:1", "IP:2001:db8::1")],
 )  # fmt: skip
 def test_openssl_s_way_of_printing_names_is_read(printed: str, normal: str) -> None:
-    spec = importlib.util.spec_from_file_location("tls_ensure", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.normal_san(printed) == normal
+    assert tls_ensure.normal_san(printed) == normal

@@ -1,48 +1,186 @@
-#!/usr/bin/env python3
+#!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Look at the host before the libs role installs anything. Read-only.
-
-The role runs this with ansible.builtin.script and the Python it builds the environment
-from (roles inside a collection cannot carry their own modules):
-
-    libs_probe.py '{"user": "ml", "venv": "/mnt/ml/.workbench/venv", "gpu": "auto", "uv": ">=0.11",
-                    "packages": ["numpy", "xgboost"], "gpu_packages": [],
-                    "cpu_variants": {"xgboost": "xgboost-cpu"}}'
-
-An optional "root" (default "/") is prepended to /proc, /dev and /sys, so tests can point
-the GPU detection at a fake tree.
-
-It prints one JSON object:
-- python: the version of the interpreter running this script (the one the role uses);
-- missing: what the role needs from the OS but does not find: "ensurepip" (venv with pip,
-  python3-venv on Debian), "setfacl" (for Ansible to become the unprivileged user);
-- user: {exists, uid, gid, home} of the notebook user;
-- gpu: {present, forced, evidence}: an NVIDIA GPU is present when the driver is loaded
-  (/proc/driver/nvidia/version), a /dev/nvidiaN node exists, or a PCI function has vendor
-  0x10de and class 0x0300xx (VGA) or 0x0302xx (3D controller); "gpu": "true"/"false"
-  overrides the detection;
-- venv: {exists, usable, reason, version, installed, uv, uv_ok}: usable means bin/python runs
-  and is the same major.minor as both the environment was made with and this interpreter; an
-  environment that is not usable has to be made again (a new OS on an old data disk); uv_ok
-  means its uv is installed at a version the "uv" specifier (e.g. ">=0.11") accepts, so the
-  pip bootstrap can be skipped;
-- requirements: the packages to install from the package index, with every cpu_variants key
-  replaced by its value when there is no GPU (xgboost -> xgboost-cpu: no 1.4 GB of CUDA
-  libraries), and without the PyTorch packages;
-- torch: {requirements, backend, index, cuda, driver, driver_cuda, error}: the PyTorch
-  packages ("torch_packages" names them: torch, torchvision, ...) go to PyTorch's own index
-  (https://download.pytorch.org/whl/BACKEND). With a GPU, torch is added ("torch_gpu") and the
-  backend is cuXYZ, the highest of "torch_cuda_variants" not above the CUDA version the
-  driver reports (`nvidia-smi -q -x`, <cuda_version>; the plain table's "CUDA Version" when
-  the XML cannot be read); error says why there is none (no driver loaded, a driver too old
-  for every variant). Without a GPU the backend is cpu, and torch only when it was asked for;
-  reinstall names the installed PyTorch packages of another build (+cpu where cu130 is due);
-- uninstall: the installed packages that clash with a chosen variant (both xgboost and
-  xgboost-cpu ship the module `xgboost`), to remove before installing.
-"""
+# Apache License 2.0 (see galaxy.yml)
 
 from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: libs_probe
+short_description: Look at a host before the libs role installs its Python environment, read-only
+version_added: 0.1.0
+description:
+  - One look at the host for the M(mlbox.workbench.libs) role - the interpreter the
+    environment is made from and what it lacks, the notebook user, whether the environment
+    still runs on that Python and what it holds, whether there is an NVIDIA GPU and, on one,
+    the CUDA version its driver supports and so PyTorch's index. Changes nothing.
+  - An NVIDIA GPU is present when the driver is loaded (C(/proc/driver/nvidia/version)), a
+    C(/dev/nvidiaN) node exists, or a PCI function has vendor C(0x10de) and class C(0x0300xx)
+    (VGA) or C(0x0302xx) (3D controller); O(gpu) C(true) or C(false) overrides the detection.
+  - The environment is usable when its C(bin/python) runs (as the notebook user when the
+    module runs as root) and is the same major.minor as both the Python it was made with and
+    O(python); one that is not usable has to be made again (a new OS on an old data disk).
+  - Without a GPU, every O(cpu_variants) key is replaced by its value (C(xgboost) becomes
+    C(xgboost-cpu), no 1.4 GB of CUDA libraries). The PyTorch packages go to PyTorch's own
+    index - with a GPU the highest of O(torch_cuda_variants) not above the driver's CUDA
+    (C(nvidia-smi -q -x), else the plain table), without one the CPU build, and only when
+    asked for.
+  - Fails, naming the fix, when the notebook user does not exist, when a GPU has no working
+    driver or one too old for every PyTorch CUDA build.
+  - With O(digest) and O(state_file) it also says whether the role's last full run still
+    holds (RV(current)) - the recorded digest is this one, the environment is usable and the
+    notebook user's, its uv satisfies O(uv), nothing is to be uninstalled or reinstalled and
+    every requirement is installed (and satisfies its version specifier).
+author:
+  - mlbox.workbench developers (!UNKNOWN)
+options:
+  user:
+    description: The notebook user who owns the environment; it must exist.
+    type: str
+    required: true
+  venv:
+    description: The environment's directory.
+    type: path
+    required: true
+  python:
+    description:
+      - The interpreter the environment is made from.
+      - Its version is what the environment must match.
+    type: path
+    default: /usr/bin/python3
+  gpu:
+    description: C(auto) looks for an NVIDIA GPU; C(true) or C(false) decides.
+    type: str
+    default: auto
+  uv:
+    description:
+      - Version specifier (PEP 440) that uv in the environment must satisfy.
+      - Then the pip bootstrap is skipped.
+    type: str
+    default: ""
+  packages:
+    description: The requirements to install (PyPI or the index the role sets).
+    type: list
+    elements: str
+    default: []
+  gpu_packages:
+    description: Requirements added only when there is a GPU.
+    type: list
+    elements: str
+    default: []
+  cpu_variants:
+    description: Packages whose full build drags in CUDA libraries, mapped to their CPU-only build.
+    type: dict
+    default: {}
+  torch_packages:
+    description: The requirements that come from PyTorch's index instead.
+    type: list
+    elements: str
+    default: [torch]
+  torch_gpu:
+    description: Add torch on a GPU host even when it was not asked for.
+    type: bool
+    default: true
+  torch_cuda_variants:
+    description: The CUDA builds PyTorch publishes (C(12.6), C(13.0)).
+    type: list
+    elements: str
+    default: []
+  torch_index_base:
+    description: PyTorch's index; BASE/cu130 and BASE/cpu are the per-build indexes.
+    type: str
+    default: https://download.pytorch.org/whl
+  root:
+    description:
+      - Prepended to C(/proc), C(/dev) and C(/sys) for the GPU detection.
+      - Tests point it at a fake tree.
+    type: path
+    default: /
+  nvidia_smi:
+    description: The nvidia-smi command.
+    type: str
+    default: nvidia-smi
+extends_documentation_fragment:
+  - mlbox.workbench.host_state
+attributes:
+  check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
+    support: full
+    details:
+      - The module only reads.
+  diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
+    support: none
+seealso:
+  - module: mlbox.workbench.data_disk_find
+"""
+
+EXAMPLES = r"""
+- name: Look at the host before installing the stack
+  mlbox.workbench.libs_probe:
+    user: ml
+    venv: /mnt/ml/.workbench/venv
+    packages: [pip, numpy, xgboost]
+    cpu_variants: {xgboost: xgboost-cpu}
+    torch_cuda_variants: ["12.6", "13.0"]
+  register: probe
+"""
+
+RETURN = r"""
+python:
+  description: The version of O(python).
+  returned: success
+  type: str
+  sample: 3.11.2
+missing:
+  description:
+    - What the role needs from the OS and does not find.
+    - C(ensurepip) (python3-venv), C(setfacl) (acl).
+  returned: success
+  type: list
+  elements: str
+user:
+  description: The notebook user's exists, uid, gid and home.
+  returned: success
+  type: dict
+  sample: {exists: true, uid: 1000, gid: 1000, home: /home/ml}
+gpu:
+  description: present, forced (O(gpu) decided) and the evidence seen.
+  returned: success
+  type: dict
+venv:
+  description:
+    - exists, usable, reason (why not), version, installed (names), uv (bin/uv exists)
+      and uv_ok.
+  returned: success
+  type: dict
+requirements:
+  description:
+    - The requirements to install from the package index, CPU variants chosen.
+    - Without PyTorch's.
+  returned: success
+  type: list
+  elements: str
+torch:
+  description:
+    - requirements, backend, index, cuda, driver, driver_cuda, error and reinstall.
+    - reinstall names installed PyTorch packages of another build.
+  returned: success
+  type: dict
+uninstall:
+  description: Installed packages that clash with a chosen variant, to remove first.
+  returned: success
+  type: list
+  elements: str
+current:
+  description: Whether the role's last full run still holds (see the description).
+  returned: success
+  type: bool
+why:
+  description: Why RV(current) is false, for the log.
+  returned: success
+  type: str
+"""
 
 import glob
 import importlib.util
@@ -56,6 +194,13 @@ import sys
 import xml.etree.ElementTree as ET
 from typing import Any, Callable
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.host_state import (
+    HOST_STATE_ARGS,
+    digest_matches,
+    owner_mode,
+)
+
 NVIDIA_VENDOR = "0x10de"
 # PCI class codes: 0x0300 VGA-compatible controller, 0x0302 3D controller (data-centre GPUs).
 GPU_CLASS_PREFIXES = ("0x0300", "0x0302")
@@ -66,6 +211,7 @@ VENV_REPORT = (
     "import json, sys, importlib.metadata as m;"
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
     " 'installed': sorted({d.metadata['Name'] for d in m.distributions() if d.metadata['Name']}),"
+    " 'versions': {d.metadata['Name']: d.version for d in m.distributions() if d.metadata['Name']},"
     " 'uv': next((d.version for d in m.distributions()"
     " if (d.metadata['Name'] or '').lower() == 'uv'), ''),"
     " 'torch': {d.metadata['Name']: d.version for d in m.distributions()"
@@ -396,6 +542,7 @@ def venv_state(
         return state
     state["usable"] = True
     state["installed"] = sorted(canonical(name) for name in report["installed"])
+    state["versions"] = {canonical(k): v for k, v in report.get("versions", {}).items()}
     state["torch_versions"] = {canonical(k): v for k, v in report.get("torch", {}).items()}
     state["uv_ok"] = state["uv"] and satisfies(report.get("uv", ""), uv_specifier)
     return state
@@ -428,10 +575,37 @@ def clashing(installed: list[str], gpu: bool, cpu_variants: dict[str, str]) -> l
     return sorted(name for name in map(canonical, unwanted) if name in have)
 
 
-def missing_prerequisites() -> list[str]:
+INTERPRETER_REPORT = (
+    "import sys, importlib.util;"
+    "print('%d.%d.%d' % sys.version_info[:3], importlib.util.find_spec('ensurepip') is not None)"
+)
+
+
+def interpreter(python: str) -> tuple[str, bool]:
+    """(version, has ensurepip) of the interpreter the environment is made from.
+
+    The one running this module answers itself; another is asked (one short process).
+    """
+    this = ".".join(str(part) for part in sys.version_info[:3])
+    if not python or os.path.realpath(python) == os.path.realpath(sys.executable):
+        return this, importlib.util.find_spec("ensurepip") is not None
+    try:
+        done = subprocess.run(
+            [python, "-I", "-B", "-c", INTERPRETER_REPORT],
+            capture_output=True, text=True, timeout=60, check=False, cwd="/",
+        )  # fmt: skip
+    except OSError as exc:
+        raise ValueError(f"the Python {python} does not run: {exc}") from None
+    words = done.stdout.split()
+    if done.returncode != 0 or len(words) != 2:
+        raise ValueError(f"the Python {python} does not run: {done.stderr.strip()[-300:]}")
+    return words[0], words[1] == "True"
+
+
+def missing_prerequisites(has_ensurepip: bool = True) -> list[str]:
     """What the role needs from the OS packages and this host does not have."""
     missing = []
-    if importlib.util.find_spec("ensurepip") is None:
+    if not has_ensurepip:
         missing.append("ensurepip")
     if shutil.which("setfacl", path=os.environ.get("PATH", "") + ":/usr/bin:/bin") is None:
         missing.append("setfacl")
@@ -456,7 +630,7 @@ def requested(requirements: list[str]) -> set[str]:
 
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
-    python_version = ".".join(str(part) for part in sys.version_info[:3])
+    python_version, has_ensurepip = interpreter(params.get("python", ""))
     gpu = gpu_state(params.get("gpu", "auto"), params.get("root", "/"))
     variants = params.get("cpu_variants", {})
     packages = list(params.get("packages", []))
@@ -478,7 +652,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     ]
     return {
         "python": python_version,
-        "missing": missing_prerequisites(),
+        "missing": missing_prerequisites(has_ensurepip),
         "user": user,
         "gpu": gpu,
         "venv": venv,
@@ -488,18 +662,101 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(json.dumps({"error": "usage: libs_probe.py '<JSON parameters>'"}))
-        return 2
+def unsatisfied(requirements: list[str], versions: dict[str, str]) -> list[str]:
+    """The requirements the installed distributions (canonical name -> version) do not meet.
+
+    With the packaging library a requirement is read in full; without it (a minimal image has
+    no python3-packaging) a bare name or plain release clauses, anything more counts as unmet
+    (the full path then asks uv).
+    """
     try:
-        result = run(json.loads(argv[1]))
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:
+        Requirement = None
+    unmet = []
+    for text in requirements:
+        if Requirement is None:
+            # Without packaging: NAME or NAME with plain release clauses (>=7, ==2.1,<3), read
+            # by satisfies(); extras, markers, URLs and anything else count as unmet.
+            match = NAME_RE.match(text)
+            version = versions.get(canonical(match.group(1))) if match else None
+            spec = match.group(2).strip() if match else ""
+            if version is None or (spec and not (
+                re.fullmatch(r"[<>=!0-9., ]+", spec) and satisfies(version, spec)
+            )):  # fmt: skip
+                unmet.append(text)
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            unmet.append(text)
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        version = versions.get(canonical(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            unmet.append(text)
+    return unmet
+
+
+def still_current(state: dict[str, Any], params: dict[str, Any]) -> str:
+    """Why the role's last full run no longer holds, or "" when it does."""
+    venv = state["venv"]
+    if not digest_matches(params.get("state_file", ""), params.get("digest", "")):
+        return "the recorded digest differs (or there is none)"
+    if not venv["usable"]:
+        return venv["reason"] or "the environment is not usable"
+    if not venv["uv_ok"]:
+        return "uv in the environment is missing or too old"
+    owner = owner_mode(params["venv"])
+    if owner is None or owner[0] != state["user"]["uid"]:
+        return f"{params['venv']} is not the notebook user's"
+    if state["uninstall"] or state["torch"]["reinstall"]:
+        return "a package of the other build is installed"
+    unmet = unsatisfied(state["requirements"] + state["torch"]["requirements"], venv["versions"])
+    if unmet:
+        return "not installed as asked: " + ", ".join(unmet)
+    return ""
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "user": {"type": "str", "required": True},
+            "venv": {"type": "path", "required": True},
+            "python": {"type": "path", "default": "/usr/bin/python3"},
+            "gpu": {"type": "str", "default": "auto"},
+            "uv": {"type": "str", "default": ""},
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "gpu_packages": {"type": "list", "elements": "str", "default": []},
+            "cpu_variants": {"type": "dict", "default": {}},
+            "torch_packages": {"type": "list", "elements": "str", "default": ["torch"]},
+            "torch_gpu": {"type": "bool", "default": True},
+            "torch_cuda_variants": {"type": "list", "elements": "str", "default": []},
+            "torch_index_base": {"type": "str", "default": "https://download.pytorch.org/whl"},
+            "root": {"type": "path", "default": "/"},
+            "nvidia_smi": {"type": "str", "default": "nvidia-smi"},
+            **HOST_STATE_ARGS,
+        },
+        supports_check_mode=True,
+    )
+    params = dict(module.params)
+    try:
+        state = run(params)
     except (ValueError, KeyError) as exc:
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
-        return 2
-    print(json.dumps(result))
-    return 0
+        module.fail_json(msg=f"{type(exc).__name__}: {exc}")
+    if not state["user"]["exists"]:
+        module.fail_json(
+            msg=f"libs_user '{params['user']}' does not exist on this host: create it first "
+            "(the mlbox.workbench.tools role does).",
+            **state,
+        )
+    if state["torch"]["error"]:
+        module.fail_json(msg=state["torch"]["error"], **state)
+    why = still_current(state, params)
+    state["venv"].pop("versions", None)
+    module.exit_json(changed=False, current=not why, why=why, **state)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    main()

@@ -1,10 +1,9 @@
-"""The libs role's host probe (roles/libs/files/libs_probe.py): GPU, environment, packages."""
+"""The libs_probe module (the libs role's look at the host): GPU, environment, fast path."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -12,24 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible_collections.mlbox.workbench.plugins.modules import libs_probe as probe
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "roles/libs/files/libs_probe.py"
+ROOT = Path(__file__).resolve().parents[4]
 H100_FACTS = ROOT / "tests/data/gpu/h100/gpu-facts.txt"
 GPU_DATA = ROOT / "tests/data/gpu"
 # PyTorch's CUDA builds of its current releases (the role's default libs_torch_cuda_variants).
 CUDA_VARIANTS = ["12.6", "13.0", "13.2"]
 VARIANTS = {"xgboost": "xgboost-cpu"}
-
-_SPEC = importlib.util.spec_from_file_location("libs_probe", SCRIPT)
-assert _SPEC and _SPEC.loader
-probe = importlib.util.module_from_spec(_SPEC)
-# No __pycache__ inside roles/: it would end up in the collection tarball.
-_WRITE_BYTECODE, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-try:
-    _SPEC.loader.exec_module(probe)
-finally:
-    sys.dont_write_bytecode = _WRITE_BYTECODE
 
 
 def sections(text: str) -> dict[str, list[str]]:
@@ -291,19 +280,20 @@ def test_no_uv_distribution_is_not_ok(venv: Path) -> None:
 # --- the script as the role runs it --------------------------------------------------
 
 
-def run_script(params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, "-B", str(SCRIPT), json.dumps(params)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.returncode, json.loads(result.stdout)
+MODULE_DEFAULTS = {"torch_cuda_variants": [], "gpu_packages": [], "cpu_variants": {}}
 
 
-def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
+def run_probe(run_module, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The module as the role runs it: (0, result) or (1, the failure)."""
+    params = {"python": sys.executable, **MODULE_DEFAULTS, **params}
+    exited = run_module(probe.main, params)
+    return (1 if exited.failed else 0), exited.result
+
+
+def test_the_module_on_the_h100_tree(run_module, tmp_path: Path) -> None:
     root = h100_tree(tmp_path / "root")
-    code, out = run_script(
+    code, out = run_probe(
+        run_module,
         {
             "user": "root",
             "venv": str(tmp_path / "venv"),
@@ -314,7 +304,7 @@ def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
             "root": str(root),
             "nvidia_smi": str(fake_nvidia_smi(tmp_path, GPU_DATA / "h100")),
             "torch_cuda_variants": CUDA_VARIANTS,
-        }
+        },
     )
     assert code == 0, out
     assert out["gpu"]["present"] is True
@@ -333,37 +323,131 @@ def test_the_script_on_the_h100_tree(tmp_path: Path) -> None:
     assert out["user"] == {"exists": True, "uid": 0, "gid": 0, "home": "/root"}
     assert out["venv"]["exists"] is False
     assert out["python"] == PY
+    assert (out["current"], out["changed"]) == (False, False)
 
 
-def test_the_script_swaps_the_build_in_a_cpu_environment(venv: Path, tmp_path: Path) -> None:
-    code, out = run_script(
+def test_the_module_swaps_the_build_in_a_cpu_environment(
+    run_module, venv: Path, tmp_path: Path
+) -> None:
+    code, out = run_probe(
+        run_module,
         {
-            "user": "no-such-user-here",
+            "user": pwd.getpwuid(os.getuid()).pw_name,
             "venv": str(venv),
             "gpu": "auto",
             "packages": ["xgboost"],
             "gpu_packages": ["cupy-cuda12x"],
             "cpu_variants": VARIANTS,
             "root": str(cpu_tree(tmp_path)),
-        }
+        },
     )
     assert code == 0, out
     assert out["requirements"] == ["xgboost-cpu"]
-    assert out["user"]["exists"] is False
     assert out["venv"]["usable"] is True
 
 
-def test_the_script_refuses_bad_input() -> None:
-    code, out = run_script({"venv": "/x", "user": "ml", "gpu": "sometimes"})
-    assert code == 2
-    assert "auto, true or false" in out["error"]
+def test_a_missing_notebook_user_fails_naming_the_fix(run_module, venv: Path) -> None:
+    code, out = run_probe(run_module, {"user": "no-such-user-here", "venv": str(venv)})
+    assert code == 1
+    assert "libs_user 'no-such-user-here' does not exist" in out["msg"]
+    assert "mlbox.workbench.tools" in out["msg"]
+
+
+def test_a_gpu_without_a_driver_fails_naming_the_fix(run_module, tmp_path: Path) -> None:
+    code, out = run_probe(
+        run_module,
+        {"user": "root", "venv": str(tmp_path / "v"), "gpu": "true",
+         "nvidia_smi": str(tmp_path / "no-nvidia-smi"), "torch_cuda_variants": CUDA_VARIANTS},
+    )  # fmt: skip
+    assert code == 1
+    assert "no working driver" in out["msg"]
+    assert "libs_gpu: false" in out["msg"]
+
+
+def test_the_module_refuses_bad_input(run_module) -> None:
+    code, out = run_probe(run_module, {"venv": "/x", "user": "root", "gpu": "sometimes"})
+    assert code == 1
+    assert "auto, true or false" in out["msg"]
+
+
+def test_another_python_is_asked_for_its_version(tmp_path: Path) -> None:
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\necho 3.8.18 False\n")
+    fake.chmod(0o755)
+    assert probe.interpreter(str(fake)) == ("3.8.18", False)
+    assert probe.interpreter(sys.executable)[0] == PY
+    with pytest.raises(ValueError, match="does not run"):
+        probe.interpreter(str(tmp_path / "gone"))
+
+
+# --- the fast path -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requirements", "unmet"),
+    [
+        (["numpy", "xgboost-cpu>=2"], []),
+        (["numpy>=3"], ["numpy>=3"]),
+        (["scipy"], ["scipy"]),
+        (["Xgboost_CPU"], []),
+        (["numpy; python_version < '3'"], []),
+        (["not a requirement !!"], ["not a requirement !!"]),
+    ],
+)
+def test_unsatisfied_requirements(requirements: list[str], unmet: list[str]) -> None:
+    versions = {"numpy": "2.1.0", "xgboost-cpu": "2.1.4"}
+    assert probe.unsatisfied(requirements, versions) == unmet
+
+
+def test_without_packaging_plain_clauses_are_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minimal image has no python3-packaging: "notebook>=7" must still be confirmed."""
+    for name in (
+        "packaging",
+        "packaging.requirements",
+        "packaging.specifiers",
+        "packaging.version",
+    ):
+        monkeypatch.setitem(sys.modules, name, None)
+    versions = {"numpy": "2.1.0", "notebook": "7.2.2"}
+    given = ["numpy", "numpy>=2", "notebook>=7,<8", "numpy>=3", "scipy", "numpy[x]>=1"]
+    assert probe.unsatisfied(given, versions) == ["numpy>=3", "scipy", "numpy[x]>=1"]
+
+
+def fast_state(path: Path, **change: Any) -> dict[str, Any]:
+    state = {
+        "venv": {"usable": True, "reason": "", "uv_ok": True, "versions": {"numpy": "2.1.0"}},
+        "user": {"uid": os.stat(path).st_uid},
+        "uninstall": [],
+        "torch": {"reinstall": [], "requirements": []},
+        "requirements": ["numpy"],
+    }
+    for key, value in change.items():
+        state[key] = value
+    return state
+
+
+def test_the_last_run_holds_only_when_everything_agrees(venv: Path, tmp_path: Path) -> None:
+    digest = tmp_path / "libs.digest"
+    digest.write_text("d1\n")
+    params = {"venv": str(venv), "state_file": str(digest), "digest": "d1"}
+    assert probe.still_current(fast_state(venv), params) == ""
+    assert "digest" in probe.still_current(fast_state(venv), dict(params, digest="d2"))
+    unusable = {"usable": False, "reason": "its bin/python does not run (x)"}
+    assert "does not run" in probe.still_current(fast_state(venv, venv=unusable), params)
+    old_uv = dict(fast_state(venv)["venv"], uv_ok=False)
+    assert "uv" in probe.still_current(fast_state(venv, venv=old_uv), params)
+    assert "other build" in probe.still_current(fast_state(venv, uninstall=["xgboost"]), params)
+    other = fast_state(venv, user={"uid": os.stat(venv).st_uid + 1})
+    assert "not the notebook user's" in probe.still_current(other, params)
+    more = fast_state(venv, requirements=["numpy", "tqdm"])
+    assert "not installed as asked: tqdm" in probe.still_current(more, params)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
-def test_as_root_the_environment_python_runs_as_the_notebook_user(venv: Path) -> None:
+def test_as_root_the_environment_python_runs_as_the_notebook_user(run_module, venv: Path) -> None:
     """Root never runs the user's bin/python: here 'nobody' may not even enter pytest's
     private temporary directory, so the environment's Python cannot start."""
-    code, out = run_script({"user": "nobody", "venv": str(venv), "gpu": "false"})
+    code, out = run_probe(run_module, {"user": "nobody", "venv": str(venv), "gpu": "false"})
     assert code == 0, out
     assert out["venv"]["usable"] is False
     assert "does not run" in out["venv"]["reason"], out["venv"]
@@ -554,8 +638,9 @@ def test_torch_asked_for_on_a_cpu_host_comes_from_the_cpu_index() -> None:
     assert plan["error"] == ""
 
 
-def test_the_script_on_a_cpu_tree_plans_no_torch(tmp_path: Path) -> None:
-    code, out = run_script(
+def test_the_module_on_a_cpu_tree_plans_no_torch(run_module, tmp_path: Path) -> None:
+    code, out = run_probe(
+        run_module,
         {
             "user": "root",
             "venv": str(tmp_path / "venv"),
@@ -566,7 +651,7 @@ def test_the_script_on_a_cpu_tree_plans_no_torch(tmp_path: Path) -> None:
             "root": str(cpu_tree(tmp_path / "root")),
             "nvidia_smi": str(fake_nvidia_smi(tmp_path, GPU_DATA / "h100")),
             "torch_cuda_variants": CUDA_VARIANTS,
-        }
+        },
     )
     assert code == 0, out
     assert out["requirements"] == ["numpy", "xgboost-cpu"]

@@ -1,27 +1,13 @@
-"""Pure logic of the data_disk role's disk finder (roles/data_disk/files/data_disk_find.py)."""
+"""The data_disk_find module: choosing the disk from a hint, and whether the last run holds."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-_SPEC = importlib.util.spec_from_file_location(
-    "data_disk_find", ROOT / "roles/data_disk/files/data_disk_find.py"
-)
-assert _SPEC and _SPEC.loader
-finder = importlib.util.module_from_spec(_SPEC)
-# No __pycache__ inside roles/: it would end up in the collection tarball.
-_WRITE_BYTECODE, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-try:
-    _SPEC.loader.exec_module(finder)
-finally:
-    sys.dont_write_bytecode = _WRITE_BYTECODE
+from ansible_collections.mlbox.workbench.plugins.modules import data_disk_find as finder
 
 GIB = 1024**3
 MNT = "/mnt/ml"
@@ -314,34 +300,90 @@ def test_mounted_sources_reads_escaped_paths():
     assert finder.mounted_sources(mounts, "/mnt/none") == []
 
 
-# --- the command line --------------------------------------------------------------------------
+# --- the module ------------------------------------------------------------------------------
 
 
-def test_params_are_completed_and_typed():
-    argv = ["x", '{"volume_id": "vol-0abc", "size_gb": "100", "mount_path": "/mnt//ml/"}']
-    assert finder.read_params(argv) == {
-        "device": "",
-        "serial": "",
-        "volume_id": "vol-0abc",
-        "size_gb": 100,
-        "mount_path": "/mnt/ml",
-    }
-
-
-def test_a_refusal_is_printed_as_json_with_exit_zero(capsys, monkeypatch):
+def test_a_refusal_fails_the_module_with_its_message(run_module, monkeypatch):
     def refuse(_params):
         raise finder.DiskError("No free block device matches serial 'x'.")
 
     monkeypatch.setattr(finder, "run", refuse)
-    assert finder.main(["x", '{"serial": "x", "mount_path": "/mnt/ml"}']) == 0
-    assert json.loads(capsys.readouterr().out) == {
-        "error": "No free block device matches serial 'x'."
+    exited = run_module(finder.main, {"serial": "x", "mount_path": "/mnt/ml"})
+    assert exited.failed
+    assert exited.result["msg"] == "No free block device matches serial 'x'."
+
+
+def test_an_owner_that_does_not_exist_is_refused_before_the_disks_are_read(run_module, monkeypatch):
+    monkeypatch.setattr(finder, "run", lambda _p: pytest.fail("the disks were read"))
+    exited = run_module(
+        finder.main, {"serial": "x", "mount_path": "/mnt/ml", "owner": "nobody-here-at-all"}
+    )
+    assert exited.failed
+    assert "data_disk_owner 'nobody-here-at-all' does not exist" in exited.result["msg"]
+
+
+FOUND = {"device": "/dev/loop3", "blank": False, "uuid": "u-1", "owner": {"uid": 1000}}
+
+
+@pytest.fixture
+def mounted(tmp_path, monkeypatch):
+    """A host where /dev/loop3 (UUID u-1) is mounted at tmp/ml and fstab names it."""
+    mnt = tmp_path / "ml"
+    mnt.mkdir(mode=0o755)
+    mnt.chmod(0o755)
+    files = {
+        "/proc/self/mounts": f"/dev/loop3 {mnt} ext4 rw 0 0\n",
+        "/etc/fstab": f"# comment\nUUID=u-1 {mnt} ext4 defaults,nofail 0 2\n",
     }
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path in files:
+            target = tmp_path / Path(path).name
+            target.write_text(files[path])
+            return real_open(target, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    state = tmp_path / "data_disk.digest"
+    state.write_text("abc\n")
+    st = os.stat(mnt)
+    found = dict(FOUND, owner={"uid": st.st_uid})
+    params = {"state_file": str(state), "digest": "abc", "mount_path": str(mnt), "mode": "0755"}
+    return found, params, st.st_gid, files
 
 
-def test_missing_mount_path_is_a_refusal(capsys):
-    assert finder.main(["x", '{"serial": "x"}']) == 0
-    assert "mount_path is required" in json.loads(capsys.readouterr().out)["error"]
+def test_the_last_run_holds_when_digest_mount_fstab_and_owner_agree(mounted):
+    found, params, gid, _ = mounted
+    assert finder.still_current(found, params, gid) == ""
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"digest": "other"}, "digest differs"),
+        ({"digest": ""}, "digest differs"),
+        ({"mode": "0700"}, "is not"),
+        ({"mode": "u+rwx"}, "not octal"),
+    ],
+)
+def test_the_full_path_runs_when_an_input_or_the_directory_differs(mounted, change, why):
+    found, params, gid, _ = mounted
+    assert why in finder.still_current(found, dict(params, **change), gid)
+
+
+def test_the_full_path_runs_when_the_disk_is_not_mounted_or_not_in_fstab(mounted):
+    found, params, gid, files = mounted
+    assert "not mounted" in finder.still_current(dict(found, device="/dev/loop9"), params, gid)
+    files["/etc/fstab"] = "UUID=u-2 /elsewhere ext4 defaults 0 2\n"
+    assert "/etc/fstab does not mount UUID=u-1" in finder.still_current(found, params, gid)
+    assert "no filesystem" in finder.still_current(dict(found, blank=True), params, gid)
+
+
+def test_fstab_lines_are_matched_by_uuid_and_escaped_path():
+    fstab = "#UUID=a /mnt/ml ext4 d 0 0\nUUID=b /mnt/my\\040data ext4 d 0 2\n"
+    assert not finder.fstab_has(fstab, "a", "/mnt/ml")
+    assert finder.fstab_has(fstab, "b", "/mnt/my data")
 
 
 def test_mkfs_lists_the_installed_tools_only(tmp_path, monkeypatch):

@@ -1,41 +1,197 @@
-#!/usr/bin/env python3
+#!/usr/bin/python
 # Copyright: mlbox.workbench developers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Find the data disk from a provider's hint. Read-only: lsblk, the /dev/disk links, blkid -p.
-
-The data_disk role runs this with ansible.builtin.script (roles inside a collection cannot
-carry their own modules), so it needs nothing but Python 3 and util-linux on the host:
-
-    data_disk_find.py '{"device": "", "serial": "", "volume_id": "vol-0abc",
-                        "size_gb": 100, "mount_path": "/mnt/ml"}'
-
-It prints one JSON object: on success device, disk, matched_by, blank, fstype, uuid, label,
-mounted_at, seen, mkfs (the filesystem types whose mkfs is installed); on a refusal
-{"error": "<message for the user>"}.
-
-Rules:
-- The first of device, serial, volume_id that is set selects the disk. When it matches
-  nothing and size_gb is set, the one free, unpartitioned disk of that size is used;
-  size_gb alone selects by size.
-- volume_id is turned into what the guest sees: AWS vol-0abc -> serial vol0abc (NVMe),
-  Aliyun d-bp1xyz -> serial bp1xyz (virtio, cut to 20 bytes), Azure lunN ->
-  /dev/disk/azure/scsi1/lunN; anything else is matched as a serial.
-- A device that is (or has a partition) mounted anywhere but mount_path, used as swap, or
-  held by LVM, RAID or dm-crypt is never chosen.
-- A disk with exactly one partition stands for that partition; with several it is an error.
-- Nothing matching, several matching, another device at mount_path, or a device holding
-  something other than a filesystem (a bare partition table, LVM, LUKS) are refusals.
-"""
+# Apache License 2.0 (see galaxy.yml)
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+---
+module: data_disk_find
+short_description: Find the attached data disk from a provider's hint, read-only
+version_added: 0.1.0
+description:
+  - Looks at the block devices (C(lsblk), the C(/dev/disk) links, C(blkid -p)) and returns
+    the one device the hint names, with its filesystem, or fails with a message that lists
+    the devices seen. Changes nothing; the M(mlbox.workbench.data_disk) role formats and
+    mounts what it returns.
+  - The first of O(device), O(serial), O(volume_id) that is set selects the disk. When it
+    matches nothing and O(size_gb) is set, the one free, unpartitioned disk of that size is
+    used; O(size_gb) alone selects by size.
+  - O(volume_id) is turned into what the guest sees - AWS C(vol-0abc) becomes serial
+    C(vol0abc) (NVMe), Aliyun C(d-bp1xyz) serial C(bp1xyz) (virtio, cut to 20 bytes), an
+    Azure C(lunN) the link C(/dev/disk/azure/scsi1/lunN); anything else is matched as a serial.
+  - A device that is (or has a partition) mounted anywhere but O(mount_path), used as swap,
+    or held by LVM, RAID or dm-crypt is never chosen. A disk with exactly one partition stands
+    for that partition; with several it is an error.
+  - Nothing matching, several matching, another device at O(mount_path), a device holding
+    something other than a filesystem (a bare partition table, LVM, LUKS) and an O(owner)
+    that does not exist are refusals.
+  - With O(digest) and O(state_file) it also says whether the role's last full run still
+    holds (RV(current)) - the digest is the recorded one, the device is mounted at
+    O(mount_path) with an fstab entry by its UUID, and O(mount_path) has the owner, group
+    and mode asked for - so the role can skip the rest.
+author:
+  - mlbox.workbench developers (!UNKNOWN)
+options:
+  device:
+    description:
+      - Device path or a link to it (C(/dev/nvme1n1), C(/dev/disk/by-id/...)); wins over the
+        other hints. May name a partition.
+    type: str
+    default: ""
+  serial:
+    description:
+      - Disk serial as the guest sees it, compared case-insensitively and with
+        C(/dev/disk/by-id) names.
+    type: str
+    default: ""
+  volume_id:
+    description: The provider's volume id (C(vol-...), C(d-...), C(lunN)).
+    type: str
+    default: ""
+  size_gb:
+    description:
+      - Size in GiB; the fallback when the hints above match nothing, or the only hint.
+      - 0 means no size hint.
+    type: int
+    default: 0
+  mount_path:
+    description: Where the disk is (to be) mounted.
+    type: path
+    required: true
+  owner:
+    description: The user who is to own O(mount_path); it must exist. Empty skips the check.
+    type: str
+    default: ""
+  group:
+    description:
+      - The group of O(mount_path), a name or a number.
+      - Empty means the owner's primary group.
+    type: str
+    default: ""
+  mode:
+    description: The mode O(mount_path) is to have (octal string), for RV(current).
+    type: str
+    default: "0755"
+extends_documentation_fragment:
+  - mlbox.workbench.host_state
+attributes:
+  check_mode:
+    description: Can run in check mode and return what a real run would change, changing nothing.
+    support: full
+    details:
+      - The module only reads.
+  diff_mode:
+    description: Returns details on what has changed (or would change in check mode) in diff mode.
+    support: none
+seealso:
+  - module: mlbox.workbench.libs_probe
+"""
+
+EXAMPLES = r"""
+- name: Find the EBS volume the provider attached
+  mlbox.workbench.data_disk_find:
+    volume_id: vol-0123456789abcdef0
+    size_gb: 100
+    mount_path: /mnt/ml
+    owner: ml
+  register: found
+
+- name: Format it only when it is blank
+  community.general.filesystem:
+    dev: "{{ found.device }}"
+    fstype: ext4
+  when: found.blank
+"""
+
+RETURN = r"""
+device:
+  description: The device that holds (or will hold) the filesystem - the disk or its only partition.
+  returned: success
+  type: str
+  sample: /dev/nvme1n1
+disk:
+  description: The whole disk the device belongs to.
+  returned: success
+  type: str
+  sample: /dev/nvme1n1
+matched_by:
+  description: Which hint found it (device, serial, volume_id or size_gb).
+  returned: success
+  type: str
+  sample: volume_id
+blank:
+  description: Whether C(blkid -p) found no signature at all on the device.
+  returned: success
+  type: bool
+  sample: false
+fstype:
+  description: The filesystem type found, empty on a blank device.
+  returned: success
+  type: str
+  sample: ext4
+uuid:
+  description: The filesystem's UUID, empty on a blank device.
+  returned: success
+  type: str
+  sample: 0b7c6a4e-5f63-4c1b-9f7e-0c2d7f1f2a11
+label:
+  description: The filesystem's label.
+  returned: success
+  type: str
+  sample: mlbox-data
+mounted_at:
+  description: Where the device is mounted now, empty when it is not.
+  returned: success
+  type: str
+  sample: /mnt/ml
+seen:
+  description: One line per block device seen.
+  returned: success
+  type: list
+  elements: str
+mkfs:
+  description: The filesystem types whose mkfs is installed (ext4, xfs, btrfs).
+  returned: success
+  type: list
+  elements: str
+owner:
+  description: The owner's passwd entry (name, uid, gid, home), empty without O(owner).
+  returned: success
+  type: dict
+  sample: {name: ml, uid: 1000, gid: 1000, home: /home/ml}
+group_id:
+  description: The gid O(mount_path) is to have (O(group) resolved), -1 without O(owner).
+  returned: success
+  type: int
+  sample: 1000
+current:
+  description: Whether the role's last full run still holds (see the description).
+  returned: success
+  type: bool
+  sample: true
+why:
+  description: Why RV(current) is false, for the log.
+  returned: success
+  type: str
+  sample: the recorded digest differs
+"""
+
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
-import sys
 from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlbox.workbench.plugins.module_utils.host_state import (
+    HOST_STATE_ARGS,
+    digest_matches,
+    owner_mode,
+)
 
 GIB = 1024**3
 LSBLK = [
@@ -50,7 +206,6 @@ LINK_DIRS = ("/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/azure")
 # virtio-blk carries at most 20 bytes of serial: a longer id is seen cut short.
 VIRTIO_SERIAL_MAX = 20
 SELECTABLE_TYPES = ("disk", "loop")
-PARAM_KEYS = ("device", "serial", "volume_id", "mount_path")
 AZURE_LUN = re.compile(r"^lun[-:]?(\d{1,2})$", re.IGNORECASE)
 
 
@@ -364,27 +519,91 @@ def mkfs_types() -> list[str]:
     return [fs for fs in ("ext4", "xfs", "btrfs") if shutil.which(f"mkfs.{fs}", path=path)]
 
 
-def read_params(argv: list[str]) -> dict[str, Any]:
-    """The one JSON argument, with every key present and size_gb an int."""
-    given = json.loads(argv[1]) if len(argv) > 1 else {}
-    params: dict[str, Any] = {key: str(given.get(key) or "") for key in PARAM_KEYS}
-    params["size_gb"] = int(given.get("size_gb") or 0)
-    if not params["mount_path"]:
-        raise DiskError("mount_path is required")
+def owner_entry(owner: str, group: str) -> tuple[dict[str, Any], int]:
+    """The owner's passwd entry and the gid to give; DiskError when either does not exist."""
+    try:
+        entry = pwd.getpwnam(owner)
+    except KeyError:
+        raise DiskError(
+            f"data_disk_owner '{owner}' does not exist on this host; "
+            "create the user first (mlbox.workbench.tools does)"
+        ) from None
+    gid = entry.pw_gid
+    if group:
+        try:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise DiskError(f"data_disk_group '{group}' does not exist on this host") from None
+    info = {"name": owner, "uid": entry.pw_uid, "gid": entry.pw_gid, "home": entry.pw_dir}
+    return info, gid
+
+
+def fstab_has(fstab_text: str, uuid: str, mount_path: str) -> bool:
+    """Whether fstab mounts UUID=uuid at mount_path (the line the role writes)."""
+    for line in fstab_text.splitlines():
+        fields = line.split()
+        if (
+            len(fields) >= 2
+            and fields[0] == f"UUID={uuid}"
+            and unescape_mount(fields[1]) == mount_path
+        ):
+            return True
+    return False
+
+
+def still_current(result: dict[str, Any], params: dict[str, Any], gid: int) -> str:
+    """Why the role's last full run no longer holds, or "" when it does."""
+    if not digest_matches(params["state_file"], params["digest"]):
+        return "the recorded digest differs (or there is none)"
+    if result["blank"] or not result["uuid"]:
+        return f"{result['device']} has no filesystem"
+    with open("/proc/self/mounts", encoding="utf-8") as handle:
+        sources = mounted_sources(handle.read(), params["mount_path"])
+    if os.path.realpath(result["device"]) not in [os.path.realpath(s) for s in sources]:
+        return f"{result['device']} is not mounted at {params['mount_path']}"
+    try:
+        with open("/etc/fstab", encoding="utf-8") as handle:
+            fstab = handle.read()
+    except OSError:
+        fstab = ""
+    if not fstab_has(fstab, result["uuid"], params["mount_path"]):
+        return f"/etc/fstab does not mount UUID={result['uuid']} at {params['mount_path']}"
+    try:
+        want = (result["owner"].get("uid"), gid, int(params["mode"], 8))
+    except ValueError:
+        return f"mode {params['mode']!r} is not octal, so it is left to the file module"
+    if owner_mode(params["mount_path"]) != want:
+        return f"{params['mount_path']} is not {want[0]}:{want[1]} {params['mode']}"
+    return ""
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "device": {"type": "str", "default": ""},
+            "serial": {"type": "str", "default": ""},
+            "volume_id": {"type": "str", "default": ""},
+            "size_gb": {"type": "int", "default": 0},
+            "mount_path": {"type": "path", "required": True},
+            "owner": {"type": "str", "default": ""},
+            "group": {"type": "str", "default": ""},
+            "mode": {"type": "str", "default": "0755"},
+            **HOST_STATE_ARGS,
+        },
+        supports_check_mode=True,
+    )
+    params = dict(module.params)
     # lsblk and /proc/self/mounts show /mnt/ml, never /mnt/ml/ or /mnt//ml.
     params["mount_path"] = os.path.normpath(params["mount_path"])
-    return params
-
-
-def main(argv: list[str]) -> int:
-    """Print the result or the refusal as JSON; exit non-zero only for a crash."""
     try:
-        result = run(read_params(argv))
+        owner, gid = owner_entry(params["owner"], params["group"]) if params["owner"] else ({}, -1)
+        result = run(params)
     except DiskError as exc:
-        result = {"error": str(exc)}
-    print(json.dumps(result))
-    return 0
+        module.fail_json(msg=str(exc))
+    result["owner"], result["group_id"] = owner, gid
+    why = still_current(result, params, gid) if params["owner"] else "no owner given"
+    module.exit_json(changed=False, current=not why, why=why, **result)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    main()
