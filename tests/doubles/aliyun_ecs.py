@@ -176,6 +176,21 @@ NOISE = {
     "SecurityToken",
     "on",  # footmark's stray copy of Action (aliyun_contract.TOLERATED)
 }
+# The double's price book (test data, not the vendor's prices): pay-as-you-go CNY per hour
+# by instance type; spot is that times a factor per zone (the zone's place in REGIONS), so
+# zones differ and the cheapest is known; disks CNY per GiB-month by category. Stock: every
+# zone WithStock except those in NO_STOCK (DescribeAvailableResource's StatusCategory).
+PRICE_BOOK = {
+    "ecs.g7.large": 0.69,
+    "ecs.g7.xlarge": 1.38,
+    "ecs.c7.large": 0.56,
+    "ecs.r7.large": 0.91,
+    "ecs.g6.large": 0.63,
+    "ecs.gn6i-c4g1.xlarge": 8.9,
+}
+SPOT_FACTORS = (0.3, 0.2, 0.25)
+DISK_PRICE_BOOK = {"cloud_essd": 1.0, "cloud_ssd": 1.0, "cloud_efficiency": 0.35, "cloud": 0.3}
+NO_STOCK = {"cn-beijing-h"}
 SETTLED = {"inst": "Running", "disk": None}
 DEFAULTS = {"snapshot_polls": 1, "polls": 1}
 
@@ -981,16 +996,106 @@ class Ecs:
 
     # ---- instances
     def a_DescribeAvailableResource(self, p: dict[str, str]) -> dict:
-        zones = [
-            {
+        zones = []
+        for z in REGIONS[p["RegionId"]]:
+            stock = "WithoutStock" if z in NO_STOCK else "WithStock"
+            zone: dict[str, Any] = {
                 "ZoneId": z,
                 "RegionId": p["RegionId"],
-                "Status": "Available",
-                "StatusCategory": "WithStock",
+                "Status": "Available" if stock == "WithStock" else "SoldOut",
+                "StatusCategory": stock,
             }
-            for z in REGIONS[p["RegionId"]]
-        ]
+            wanted = p.get("InstanceType")
+            if p["DestinationResource"] == "InstanceType" and wanted in INSTANCE_TYPES:
+                supported = {
+                    "Value": wanted,
+                    "Status": zone["Status"],
+                    "StatusCategory": stock,
+                }
+                zone["AvailableResources"] = {
+                    "AvailableResource": [
+                        {
+                            "Type": "InstanceType",
+                            "SupportedResources": {"SupportedResource": [supported]},
+                        }
+                    ]
+                }
+            zones.append(zone)
         return {"AvailableZones": {"AvailableZone": zones}}
+
+    # ---- prices (sdk:DescribePriceRequest, sdk:DescribeSpotPriceHistoryRequest)
+    def hourly(self, instance_type: str | None) -> float:
+        if instance_type not in PRICE_BOOK:
+            raise ApiError(
+                "InvalidInstanceType.NotFound", "The specified InstanceType does not exist.", 404
+            )
+        return PRICE_BOOK[instance_type]
+
+    def spot_price(self, instance_type: str, zone: str, region: str) -> float:
+        factor = SPOT_FACTORS[REGIONS[region].index(zone) % len(SPOT_FACTORS)]
+        return round(self.hourly(instance_type) * factor, 4)
+
+    def a_DescribePrice(self, p: dict[str, str]) -> dict:
+        kind = p.get("ResourceType", "instance")
+        unit = p.get("PriceUnit", "Hour")
+        if kind == "instance":
+            zone = self.zone(p)
+            price = self.hourly(p.get("InstanceType"))
+            if p.get("SpotStrategy", "NoSpot") != "NoSpot":
+                price = self.spot_price(
+                    p["InstanceType"], zone or REGIONS[p["RegionId"]][0], p["RegionId"]
+                )
+            if unit == "Month":
+                price *= 730
+        elif kind == "disk":
+            category, size = p.get("DataDisk.1.Category"), p.get("DataDisk.1.Size")
+            if not category or not size:
+                raise ApiError(
+                    "MissingParameter", "DataDisk.1.Category and DataDisk.1.Size are needed."
+                )
+            if category not in DISK_PRICE_BOOK:
+                raise ApiError(
+                    "InvalidDataDiskCategory.ValueNotSupported", "The category is not valid."
+                )
+            price = DISK_PRICE_BOOK[category] * int(size) / (1 if unit == "Month" else 730)
+        else:
+            raise ApiError("InvalidResourceType.ValueNotSupported", f"{kind} is not priced here.")
+        price = round(price, 4)
+        return {
+            "PriceInfo": {
+                "Price": {
+                    "Currency": "CNY",
+                    "OriginalPrice": price,
+                    "DiscountPrice": 0.0,
+                    "TradePrice": price,
+                },
+                "Rules": {"Rule": []},
+            }
+        }
+
+    def a_DescribeSpotPriceHistory(self, p: dict[str, str]) -> dict:
+        self.hourly(p["InstanceType"])
+        region = p["RegionId"]
+        zones = [self.zone(p)] if p.get("ZoneId") else REGIONS[region]
+        rows = []
+        for zone in zones:
+            for hours_ago in (2, 1, 0):  # a history, newest last, the latest the current one
+                stamp = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+                    hours=hours_ago
+                )
+                price = self.spot_price(p["InstanceType"], zone, region) * (1 + 0.05 * hours_ago)
+                rows.append(
+                    {
+                        "ZoneId": zone,
+                        "InstanceType": p["InstanceType"],
+                        "IoOptimized": "optimized",
+                        "NetworkType": p["NetworkType"],
+                        "Timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "SpotPrice": round(price, 4),
+                        "OriginPrice": self.hourly(p["InstanceType"]),
+                    }
+                )
+        return {"Currency": "CNY", "NextOffset": 0, "SpotPrices": {"SpotPriceType": rows}}
 
     def a_DescribeInstanceTypes(self, p: dict[str, str]) -> dict:
         types = [
