@@ -36,6 +36,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -118,6 +119,13 @@ def guarded(unit: str, lookup: Callable[[], Price]) -> Price:
         return lookup()
     except Unavailable as why:
         return Price.unavailable(unit, str(why))
+
+
+def gathered(*lookups: tuple[str, Callable[[], Price]]) -> list[Price]:
+    """Each (unit, lookup) guarded, all at once: four API round trips cost one."""
+    with ThreadPoolExecutor(max_workers=len(lookups)) as pool:
+        futures = [pool.submit(guarded, unit, lookup) for unit, lookup in lookups]
+        return [future.result() for future in futures]
 
 
 # ---------------------------------------------------------------- AWS
@@ -213,11 +221,15 @@ def aws_one_price(pricing: Any, filters: dict[str, str], pick: Callable[[dict], 
 
 
 def aws_quote(region: str, instance_type: str, disk_gb: int, secrets: Mapping[str, str]) -> Quote:
-    session = aws_session(secrets)
-    config = aws_config()
-    ec2 = session.client("ec2", region_name=region, config=config)
-    # The Price List API answers only at a few endpoints; us-east-1's serves every region.
-    pricing = session.client("pricing", region_name="us-east-1", config=config)
+    try:
+        session = aws_session(secrets)
+        config = aws_config()
+        ec2 = session.client("ec2", region_name=region, config=config)
+        # The Price List API answers only at a few endpoints; us-east-1's serves every region.
+        pricing = session.client("pricing", region_name="us-east-1", config=config)
+    except Exception as error:  # a missing profile, no boto3: no price, never a failed start
+        missing = Price.unavailable("hour", f"no AWS client: {type(error).__name__}: {error}")
+        return Quote("aws", region, instance_type, disk_gb, missing, missing, missing, missing)
 
     def spot() -> Price:
         zones = aws_spot_prices(ec2, instance_type)
@@ -249,16 +261,8 @@ def aws_quote(region: str, instance_type: str, disk_gb: int, secrets: Mapping[st
 
         return Price(aws_one_price(pricing, filters, standard), "GB-month")
 
-    return Quote(
-        "aws",
-        region,
-        instance_type,
-        disk_gb,
-        guarded("hour", spot),
-        guarded("hour", on_demand),
-        guarded("month", disk),
-        guarded("GB-month", snapshot),
-    )
+    prices = gathered(("hour", spot), ("hour", on_demand), ("month", disk), ("GB-month", snapshot))
+    return Quote("aws", region, instance_type, disk_gb, *prices)
 
 
 # ---------------------------------------------------------------- Aliyun
@@ -407,16 +411,8 @@ def aliyun_quote(
     # DescribePrice's ResourceType has no snapshot (sdk:DescribePriceRequest.resource_type),
     # and no other ECS action prices one.
     snapshot = Price.unavailable("GB-month", "the ECS API has no snapshot price")
-    return Quote(
-        "aliyun",
-        region,
-        instance_type,
-        disk_gb,
-        guarded("hour", spot),
-        guarded("hour", on_demand),
-        guarded("month", disk),
-        snapshot,
-    )
+    prices = gathered(("hour", spot), ("hour", on_demand), ("month", disk))
+    return Quote("aliyun", region, instance_type, disk_gb, *prices, snapshot)
 
 
 # ---------------------------------------------------------------- Azure
@@ -480,15 +476,18 @@ def linux_consumption(item: dict[str, Any]) -> bool:
 
 
 def azure_quote(region: str, size: str, disk_gb: int) -> Quote:
-    vm_items: list[dict[str, Any]] | None = None
+    # One query for both VM prices (spot and pay-as-you-go are items of the same size).
+    try:
+        vm_items: list[dict[str, Any]] | Unavailable = azure_items(
+            f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
+            f"and armSkuName eq '{size}' and priceType eq 'Consumption'"
+        )
+    except Unavailable as why:
+        vm_items = why
 
     def vms() -> list[dict[str, Any]]:
-        nonlocal vm_items
-        if vm_items is None:
-            vm_items = azure_items(
-                f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
-                f"and armSkuName eq '{size}' and priceType eq 'Consumption'"
-            )
+        if isinstance(vm_items, Unavailable):
+            raise vm_items
         return vm_items
 
     def vm_price(spot: bool) -> Price:
@@ -529,16 +528,13 @@ def azure_quote(region: str, size: str, disk_gb: int) -> Quote:
             raise Unavailable("the Retail Prices API lists no LRS snapshot price")
         return Price(float(rows[0]["retailPrice"]), "GB-month", str(rows[0].get("currencyCode")))
 
-    return Quote(
-        "azure",
-        region,
-        size,
-        disk_gb,
-        guarded("hour", lambda: vm_price(True)),
-        guarded("hour", lambda: vm_price(False)),
-        guarded("month", disk),
-        guarded("GB-month", snapshot),
+    prices = gathered(
+        ("hour", lambda: vm_price(True)),
+        ("hour", lambda: vm_price(False)),
+        ("month", disk),
+        ("GB-month", snapshot),
     )
+    return Quote("azure", region, size, disk_gb, *prices)
 
 
 # ---------------------------------------------------------------- any cloud
