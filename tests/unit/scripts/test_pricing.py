@@ -143,3 +143,93 @@ def test_azure_api_down_is_unavailable(azure: str) -> None:
     quote = pricing.quote("azure", "eastus", "Standard_D2s_v3", 20, {})
     for price in (quote.spot, quote.on_demand, quote.disk, quote.snapshot):
         assert price.text() == "unavailable (HTTP 503 from the Retail Prices API)"
+
+
+def test_price_table_aliyun_cheapest_first_with_stock(
+    aliyun: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from mlbox_cli import price
+
+    for name, value in ALIYUN_KEYS.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    code = price.main(["--cloud", "aliyun", "--instance-type", "ecs.gn6i-c4g1.xlarge"], out)
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "aliyun ecs.gn6i-c4g1.xlarge, cheapest spot first (Linux):"
+    assert lines[1].split() == ["region", "zone", "spot", "/hour", "on-demand", "/hour", "stock"]
+    rows = [line.split() for line in lines[2:]]
+    # Every zone of every region DescribeRegions lists, spot ascending.
+    assert len(rows) == 9
+    spots = [float(r[2]) for r in rows]
+    assert spots == sorted(spots) and spots[0] == pytest.approx(1.78)
+    by_zone = {r[1]: r for r in rows}
+    assert by_zone["cn-beijing-h"][-1] == "WithoutStock"
+    assert by_zone["cn-hangzhou-h"][4:6] == ["8.9", "CNY/hour"]
+
+
+def test_price_table_says_why_a_region_has_no_price(
+    aliyun: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from mlbox_cli import price
+
+    for name, value in ALIYUN_KEYS.items():
+        monkeypatch.setenv(name, value)
+    control(
+        aliyun,
+        "POST",
+        "/_mlbox/faults",
+        [
+            {
+                "action": "DescribeSpotPriceHistory",
+                "code": "Forbidden.RAM",
+                "match": {"RegionId": "cn-beijing"},
+            }
+        ],
+    )
+    out = io.StringIO()
+    assert (
+        price.main(
+            [
+                "--cloud",
+                "aliyun",
+                "--instance-type",
+                "ecs.g7.large",
+                "--region",
+                "cn-beijing",
+                "--region",
+                "cn-shanghai",
+            ],
+            out,
+        )
+        == 0
+    )
+    text = out.getvalue()
+    assert "unavailable (Forbidden.RAM for ecs:DescribeSpotPriceHistory)" in text
+    last = text.splitlines()[-1]
+    assert last.startswith("cn-beijing")  # no spot price: after every priced row
+
+
+def test_price_table_aws_and_azure(aws: str, azure: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from mlbox_cli import price
+
+    for name, value in AWS_KEYS.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    assert (
+        price.main(["--cloud", "aws", "--instance-type", "t3.large", "--region", "eu-west-1"], out)
+        == 0
+    )
+    rows = out.getvalue().splitlines()[2:]
+    assert rows and all(r.startswith("eu-west-1") and "0.0915 USD/hour" in r for r in rows)
+    out = io.StringIO()
+    assert price.main(["--cloud", "azure", "--instance-type", "Standard_D2s_v3"], out) == 0
+    rows = [r.split() for r in out.getvalue().splitlines()[2:]]
+    assert [r[0] for r in rows] == ["eastus", "westeurope"]
+    assert rows[0][2:4] == ["0.0192", "USD/hour"]
