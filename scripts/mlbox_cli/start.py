@@ -247,7 +247,10 @@ def ssh_command(instance: dict[str, Any]) -> str:
 
 
 def summary(
-    args: argparse.Namespace, instance: Any, password: NotebookPassword
+    args: argparse.Namespace,
+    instance: Any,
+    password: NotebookPassword,
+    ssh_entry: Any = None,
 ) -> list[tuple[str, str]]:
     """The lines printed at the end: (mark kind, text)."""
     if not isinstance(instance, dict):
@@ -263,8 +266,14 @@ def summary(
     disk = instance.get("disk_id", "?")
     lines += [
         ("", f"  ssh:       {ssh_command(instance)}"),
-        ("", f"  data disk: {disk}  (at /mnt/ml)"),
     ]
+    if isinstance(ssh_entry, dict) and ssh_entry.get("host"):
+        # roles/workbench_common/tasks/ssh_config.yml wrote ~/.ssh/config.d/mlbox-NAME.
+        lines += [
+            ("", f"             or: ssh {ssh_entry['host']}  ({ssh_entry.get('path', '')})"),
+            ("", f"  VS Code:   {ssh_entry.get('vscode', '')}"),
+        ]
+    lines.append(("", f"  data disk: {disk}  (at /mnt/ml)"))
     if instance.get("disk_origin") == "bound" and args.disk and args.disk.source == "new":
         lines.append(
             ("", "             kept: the instance holds it, so --disk new made no new disk "
@@ -305,7 +314,9 @@ def start(args: argparse.Namespace) -> None:
     variables = {**session.common_vars(), **provision_vars(args, disk, instance_type)}
     secrets = {**session.secrets, PASSWORD_ENV: password.value}
     result = session.playbooks.run("provision.yml", variables, secrets, kind="provision")
-    for kind, text in summary(args, result.events.fact("workbench_instance"), password):
+    instance = result.events.fact("workbench_instance")
+    ssh_entry = result.events.fact("workbench_ssh_config")
+    for kind, text in summary(args, instance, password, ssh_entry):
         if kind:
             session.output.line(kind, text)
         else:

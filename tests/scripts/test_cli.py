@@ -304,3 +304,21 @@ def test_a_price_the_api_refuses_is_said_unavailable(stub: StubEnv) -> None:
         "spot now:     unavailable (InvalidRegionId.NotFound for ecs:DescribeSpotPriceHistory)"
         in out
     )
+
+
+def test_the_summary_names_the_ssh_entry_and_the_vscode_link() -> None:
+    from mlbox_cli.password import NotebookPassword
+    from mlbox_cli.start import build_parser, summary
+
+    args = build_parser().parse_args(["--cloud", "aws", "--name", "exp1", "--disk", "new"])
+    instance = {"public_ip": "203.0.113.9", "ssh_user": "admin", "id": "i-1", "disk_id": "vol-1"}
+    entry = {
+        "host": "mlbox-exp1",
+        "path": "/home/u/.ssh/config.d/mlbox-exp1",
+        "vscode": "vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml",
+    }
+    password = NotebookPassword("x" * 12, "env", None)
+    text = "\n".join(line for _, line in summary(args, instance, password, entry))
+    assert "or: ssh mlbox-exp1  (/home/u/.ssh/config.d/mlbox-exp1)" in text
+    assert "VS Code:   vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml" in text
+    assert "mlbox-exp1" not in "\n".join(line for _, line in summary(args, instance, password))
