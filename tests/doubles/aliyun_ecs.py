@@ -239,9 +239,21 @@ def tags_of(params: dict[str, str]) -> list[dict[str, str]]:
     return out
 
 
-def has_tags(resource: dict[str, Any], wanted: list[dict[str, str]]) -> bool:
+def tag_filter(params: dict[str, str]) -> list[dict[str, str | None]]:
+    """Tag.N.Key / Tag.N.Value of a Describe*: a key without a value matches any value
+    (sdk:ListTagResourcesRequestTag: "If you specify only Tag.N.Key, all resources
+    associated with the tag key are returned")."""
+    out: list[dict[str, str | None]] = []
+    n = 1
+    while f"Tag.{n}.Key" in params:
+        out.append({"TagKey": params[f"Tag.{n}.Key"], "TagValue": params.get(f"Tag.{n}.Value")})
+        n += 1
+    return out
+
+
+def has_tags(resource: dict[str, Any], wanted: list[dict[str, str | None]]) -> bool:
     held = {t["TagKey"]: t["TagValue"] for t in resource["Tags"]["Tag"]}
-    return all(held.get(t["TagKey"]) == t["TagValue"] for t in wanted)
+    return all(t["TagKey"] in held and t["TagValue"] in (None, held[t["TagKey"]]) for t in wanted)
 
 
 def public(resource: dict[str, Any]) -> dict[str, Any]:
@@ -502,7 +514,7 @@ class Ecs:
             for v in self.state["vpc"].values()
             if (ids is None or v["VpcId"] in ids)
             and (not p.get("VpcName") or v["VpcName"] == p["VpcName"])
-            and has_tags(v, tags_of(p))
+            and has_tags(v, tag_filter(p))
         ]
         return page([vpc_view(v) for v in vpcs], "Vpcs", "Vpc", p)
 
@@ -551,7 +563,7 @@ class Ecs:
             and (not p.get("VSwitchId") or s["VSwitchId"] == p["VSwitchId"])
             and (not p.get("ZoneId") or s["ZoneId"] == p["ZoneId"])
             and (not p.get("VSwitchName") or s["VSwitchName"] == p["VSwitchName"])
-            and has_tags(s, tags_of(p))
+            and has_tags(s, tag_filter(p))
         ]
         return page([vpc_view(s) for s in switches], "VSwitches", "VSwitch", p)
 
@@ -600,7 +612,7 @@ class Ecs:
             if (ids is None or g["SecurityGroupId"] in ids)
             and (not p.get("SecurityGroupName") or g["SecurityGroupName"] == p["SecurityGroupName"])
             and (not p.get("VpcId") or g["VpcId"] == p["VpcId"])
-            and has_tags(g, tags_of(p))
+            and has_tags(g, tag_filter(p))
         ]
         return {**page(groups, "SecurityGroups", "SecurityGroup", p), "RegionId": p["RegionId"]}
 
@@ -708,7 +720,7 @@ class Ecs:
             public(k)
             for k in self.state["kp"].values()
             if (not p.get("KeyPairName") or k["KeyPairName"] == p["KeyPairName"])
-            and has_tags(k, tags_of(p))
+            and has_tags(k, tag_filter(p))
         ]
         return page(pairs, "KeyPairs", "KeyPair", p)
 
@@ -855,7 +867,7 @@ class Ecs:
             and (not p.get("Category") or d["Category"] == p["Category"])
             and (not p.get("Status") or p["Status"] == "All" or d["Status"] == p["Status"])
             and (not p.get("SnapshotId") or d["SourceSnapshotId"] == p["SnapshotId"])
-            and has_tags(d, tags_of(p))
+            and has_tags(d, tag_filter(p))
         ]
         answer = page(disks, "Disks", "Disk", p)
         answer["Disks"]["Disk"] = self.read(answer["Disks"]["Disk"])
@@ -971,7 +983,7 @@ class Ecs:
             and (not p.get("DiskId") or s["SourceDiskId"] == p["DiskId"])
             and (not p.get("SnapshotName") or s["SnapshotName"] == p["SnapshotName"])
             and (not p.get("Status") or p["Status"] == "all" or s["Status"] == p["Status"])
-            and has_tags(s, tags_of(p))
+            and has_tags(s, tag_filter(p))
         ]
         for snap in found:  # a snapshot ends after being looked at snapshot_polls times
             if snap["Status"] == "progressing":
@@ -1231,7 +1243,7 @@ class Ecs:
             and (not p.get("InstanceName") or x["InstanceName"] == p["InstanceName"])
             and (not p.get("ZoneId") or x["ZoneId"] == p["ZoneId"])
             and (not p.get("Status") or x["Status"] == p["Status"])
-            and has_tags(x, tags_of(p))
+            and has_tags(x, tag_filter(p))
         ]
         answer = page(found, "Instances", "Instance", p)
         answer["Instances"]["Instance"] = self.read(answer["Instances"]["Instance"])
