@@ -177,3 +177,54 @@ def test_a_cloud_that_refuses_is_said_so(tmp_path: Path, account: Any, aliyun_ur
         "aliyun cn-hangzhou:",
         "  could not read it: Forbidden.RAM for ecs:DescribeInstances",
     ]
+
+
+def test_aws_workbench_with_a_kept_disk_and_an_unknown_one(
+    tmp_path: Path, moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    region = "eu-west-1"
+    ec2 = boto3.client("ec2", region_name=region)
+
+    def tags(name: str, data: bool = False) -> list[dict[str, Any]]:
+        pairs = [{"Key": "mlbox:workbench", "Value": name}]
+        pairs += [{"Key": "mlbox:disk", "Value": "data"}] if data else []
+        return pairs
+
+    def volume(name: str, size: int) -> str:
+        made = ec2.create_volume(
+            AvailabilityZone=f"{region}a",
+            Size=size,
+            VolumeType="gp3",
+            TagSpecifications=[{"ResourceType": "volume", "Tags": tags(name, True)}],
+        )
+        return made["VolumeId"]
+
+    kept = volume("aws1", 50)
+    ghost = volume("aws-ghost", 8)
+    snap = ec2.create_snapshot(
+        VolumeId=kept, TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags("aws1")}]
+    )["SnapshotId"]
+    state = tmp_path / "state"
+    variables = {"cloud": "aws", "workbench_name": "aws1", "workbench_region": region}
+    record_run(state, "aws1", "teardown", variables, "20261203-080000")
+
+    text = show(["--state-dir", str(state)])
+    lines = text.splitlines()
+    assert lines[0] == f"aws {region}:", text
+    at = lines.index("  workbench aws1 (last run: teardown 20261203-080000)")
+    assert lines[at + 1] == "    instance: none"
+    assert "  workbench aws-ghost" in lines  # found by its tag, though unknown here
+    disk = next(line for line in lines if line.startswith(f"    disk {kept}:"))
+    assert disk.endswith("4.4 USD/month")  # 50 GB x the double's 0.088 USD/GB-month (eu-west-1)
+    shot = next(line for line in lines if line.startswith(f"    snapshot {snap}:"))
+    assert shot.endswith("2.75 USD/month")  # 50 GB x 0.055: an upper bound
+    assert lines[-2:] == [
+        f"  disk {ghost} (aws {region}): tagged for the workbench 'aws-ghost', which this"
+        " controller has no record of",
+        f"    remove: aws ec2 delete-volume --region {region} --volume-id {ghost}",
+    ]
