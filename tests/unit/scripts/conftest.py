@@ -1,5 +1,5 @@
 """The wrapper scripts' package (scripts/mlbox_cli) and the API doubles (tests/doubles),
-importable in-process; doubles that speak HTTP served from a thread, one per module."""
+importable in-process; doubles that speak HTTP served from a thread, one per session."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def threaded(server: Any) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def aliyun_url() -> Iterator[str]:
     pytest.importorskip("alibabacloud_ecs20140526")
     import aliyun_ecs
@@ -45,14 +45,14 @@ def aliyun_url() -> Iterator[str]:
     yield from threaded(aliyun_ecs.serve())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def azure_prices_url() -> Iterator[str]:
     import azure_prices
 
     yield from threaded(azure_prices.serve())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """tests/doubles/moto_server.py (EC2 and the Price List API) as the scripts tests start it."""
     pytest.importorskip("moto")
