@@ -22,6 +22,12 @@ Faithful to the vendor's contract (see aliyun_contract.py and aliyun_rules.py):
   that returns it), never wall-clock time; {"polls": 0} makes everything instant, for a test
   that says why.
 
+- prices (DescribePrice for instance and disk, DescribeSpotPriceHistory, and
+  DescribeAvailableResource's per-zone stock) come from the double's PRICE_BOOK (test data,
+  not Alibaba's prices), shaped and checked like every other answer; a client that reaches
+  the double directly (MLBOX_ALIYUN_ECS_ENDPOINT, scripts/mlbox_cli/pricing.py) is answered
+  as one that comes through the proxy.
+
 Controls, on the server's own address (not through the proxy):
   GET    /_mlbox/requests   the journal: [{action, params, access_key, at, status, code}] in
                             order (at: the double's monotonic clock, in seconds)
