@@ -315,7 +315,7 @@ def start(args: argparse.Namespace) -> None:
     secrets = {**session.secrets, PASSWORD_ENV: password.value}
     result = session.playbooks.run("provision.yml", variables, secrets, kind="provision")
     instance = result.events.fact("workbench_instance")
-    ssh_entry = result.events.fact("workbench_ssh_config")
+    ssh_entry = result.events.fact("workbench_ssh_entry")
     for kind, text in summary(args, instance, password, ssh_entry):
         if kind:
             session.output.line(kind, text)

@@ -24,7 +24,7 @@ PLAY = """\
         tasks_from: ssh_config
     - name: Show the fact
       ansible.builtin.debug:
-        var: workbench_ssh_config
+        var: workbench_ssh_entry
 """
 INSTANCE = {
     "cloud": "local",
