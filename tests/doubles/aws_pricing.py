@@ -33,15 +33,15 @@ MODEL_FILE = (
     Path(botocore.__file__).parent / "data" / "pricing" / "2017-10-15" / "service-2.json.gz"
 )
 TARGET = "AWSPriceListService."
+# The model's error shapes carry no HTTP status; AWS answers AccessDenied with 403, its own
+# failures with 500, the rest with 400 (botocore reads the code from __type either way).
 ERROR_STATUS = {
-    "AccessDeniedException": 400,  # the model's error shapes carry no httpStatusCode...
+    "AccessDeniedException": 403,
     "InvalidParameterException": 400,
     "NotFoundException": 400,
     "ThrottlingException": 400,
     "InternalErrorException": 500,
 }
-# ...but AWS answers AccessDenied with 403; botocore reads the code from __type either way.
-ERROR_STATUS["AccessDeniedException"] = 403
 
 # (productFamily, attributes, USD per unit, unit) for us-east-1 and eu-west-1.
 REGIONS = {"us-east-1": ("US East (N. Virginia)", ""), "eu-west-1": ("EU (Ireland)", "EU-")}

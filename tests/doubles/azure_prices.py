@@ -127,9 +127,15 @@ def price_book() -> list[dict[str, Any]]:
                     type="Reservation",
                 )
             )
-        storage = {"serviceName": "Storage", "serviceId": "DZH317F1HKN0", "serviceFamily": "Storage"}
+        storage = {
+            "serviceName": "Storage",
+            "serviceId": "DZH317F1HKN0",
+            "serviceFamily": "Storage",
+        }
         for tier, usd in DISK_TIERS.items():
-            product = "Standard SSD Managed Disks" if tier[0] == "E" else "Premium SSD Managed Disks"
+            product = (
+                "Standard SSD Managed Disks" if tier[0] == "E" else "Premium SSD Managed Disks"
+            )
             items.append(
                 item(
                     region,

@@ -233,3 +233,14 @@ def test_price_table_aws_and_azure(aws: str, azure: str, monkeypatch: pytest.Mon
     rows = [r.split() for r in out.getvalue().splitlines()[2:]]
     assert [r[0] for r in rows] == ["eastus", "westeurope"]
     assert rows[0][2:4] == ["0.0192", "USD/hour"]
+
+
+def test_azure_double_refuses_a_filter_it_cannot_parse(azure: str) -> None:
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.urlencode({"$filter": "serviceName ne 'Storage'"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{azure}/api/retail/prices?{query}", timeout=10)
+    assert refused.value.code == 400
