@@ -13,6 +13,10 @@ from .cli import CREDENTIALS_HELP, Session, common_parser, open_session, run_mai
 from .disks import Listing, ask_disk, list_disks, missing_disk_error
 from .errors import EXIT_CODES_HELP, UsageError
 from .password import PASSWORD_ENV, NotebookPassword, notebook_password
+from .pricing import default_region
+from .pricing import quote as price_quote
+
+DEFAULT_DISK_GB = 20  # every provider's workbench_disk_size_gb default
 
 DESCRIPTION = """\
 Start a cloud notebook machine: a security group open to you only, a data disk that
@@ -202,6 +206,25 @@ def provision_vars(
     return variables
 
 
+def show_prices(args: argparse.Namespace, session: Session, instance_type: str | None) -> bool:
+    """The chosen shape's prices, live from the cloud's pricing API, before anything is made;
+    then 'go on?' on a terminal (--yes, or no terminal: printed, not asked). False: stop."""
+    region = args.region or default_region(args.cloud, os.environ)
+    quote = price_quote(
+        args.cloud,
+        region,
+        instance_type or provider_default(session.playbooks.project, args.cloud, "instance_type"),
+        args.disk_size or DEFAULT_DISK_GB,
+        session.secrets,
+        args.zone or "",
+    )
+    for line in quote.lines():
+        session.output.text(line)
+    if args.cloud == "local" or not session.terminal.interactive:
+        return True
+    return session.terminal.yes_no("go on and create it?", default=True, flag="--yes")
+
+
 def announce_password(password: NotebookPassword, session: Session) -> None:
     if password.source == "generated":
         session.output.text(f"notebook password generated, stored 0600 in {password.path}")
@@ -224,7 +247,10 @@ def ssh_command(instance: dict[str, Any]) -> str:
 
 
 def summary(
-    args: argparse.Namespace, instance: Any, password: NotebookPassword
+    args: argparse.Namespace,
+    instance: Any,
+    password: NotebookPassword,
+    ssh_entry: Any = None,
 ) -> list[tuple[str, str]]:
     """The lines printed at the end: (mark kind, text)."""
     if not isinstance(instance, dict):
@@ -240,8 +266,14 @@ def summary(
     disk = instance.get("disk_id", "?")
     lines += [
         ("", f"  ssh:       {ssh_command(instance)}"),
-        ("", f"  data disk: {disk}  (at /mnt/ml)"),
     ]
+    if isinstance(ssh_entry, dict) and ssh_entry.get("host"):
+        # roles/workbench_common/tasks/ssh_config.yml wrote ~/.ssh/config.d/mlbox-NAME.
+        lines += [
+            ("", f"             or: ssh {ssh_entry['host']}  ({ssh_entry.get('path', '')})"),
+            ("", f"  VS Code:   {ssh_entry.get('vscode', '')}"),
+        ]
+    lines.append(("", f"  data disk: {disk}  (at /mnt/ml)"))
     if instance.get("disk_origin") == "bound" and args.disk and args.disk.source == "new":
         lines.append(
             ("", "             kept: the instance holds it, so --disk new made no new disk "
@@ -272,6 +304,9 @@ def start(args: argparse.Namespace) -> None:
     session.hold_lock()
     disk = resolve_disk(args, session)
     instance_type = resolve_instance_type(args, session)
+    if not show_prices(args, session, instance_type):
+        session.output.text("stopped: nothing was created")
+        return
     password = notebook_password(
         args.name, args.cloud, session.terminal, args.generate_password, os.environ
     )
@@ -279,7 +314,9 @@ def start(args: argparse.Namespace) -> None:
     variables = {**session.common_vars(), **provision_vars(args, disk, instance_type)}
     secrets = {**session.secrets, PASSWORD_ENV: password.value}
     result = session.playbooks.run("provision.yml", variables, secrets, kind="provision")
-    for kind, text in summary(args, result.events.fact("workbench_instance"), password):
+    instance = result.events.fact("workbench_instance")
+    ssh_entry = result.events.fact("workbench_ssh_entry")
+    for kind, text in summary(args, instance, password, ssh_entry):
         if kind:
             session.output.line(kind, text)
         else:

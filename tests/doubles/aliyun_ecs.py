@@ -22,6 +22,12 @@ Faithful to the vendor's contract (see aliyun_contract.py and aliyun_rules.py):
   that returns it), never wall-clock time; {"polls": 0} makes everything instant, for a test
   that says why.
 
+- prices (DescribePrice for instance and disk, DescribeSpotPriceHistory, and
+  DescribeAvailableResource's per-zone stock) come from the double's PRICE_BOOK (test data,
+  not Alibaba's prices), shaped and checked like every other answer; a client that reaches
+  the double directly (MLBOX_ALIYUN_ECS_ENDPOINT, scripts/mlbox_cli/pricing.py) is answered
+  as one that comes through the proxy.
+
 Controls, on the server's own address (not through the proxy):
   GET    /_mlbox/requests   the journal: [{action, params, access_key, at, status, code}] in
                             order (at: the double's monotonic clock, in seconds)
@@ -176,6 +182,21 @@ NOISE = {
     "SecurityToken",
     "on",  # footmark's stray copy of Action (aliyun_contract.TOLERATED)
 }
+# The double's price book (test data, not the vendor's prices): pay-as-you-go CNY per hour
+# by instance type; spot is that times a factor per zone (the zone's place in REGIONS), so
+# zones differ and the cheapest is known; disks CNY per GiB-month by category. Stock: every
+# zone WithStock except those in NO_STOCK (DescribeAvailableResource's StatusCategory).
+PRICE_BOOK = {
+    "ecs.g7.large": 0.69,
+    "ecs.g7.xlarge": 1.38,
+    "ecs.c7.large": 0.56,
+    "ecs.r7.large": 0.91,
+    "ecs.g6.large": 0.63,
+    "ecs.gn6i-c4g1.xlarge": 8.9,
+}
+SPOT_FACTORS = (0.3, 0.2, 0.25)
+DISK_PRICE_BOOK = {"cloud_essd": 1.0, "cloud_ssd": 1.0, "cloud_efficiency": 0.35, "cloud": 0.3}
+NO_STOCK = {"cn-beijing-h"}
 SETTLED = {"inst": "Running", "disk": None}
 DEFAULTS = {"snapshot_polls": 1, "polls": 1}
 
@@ -224,9 +245,21 @@ def tags_of(params: dict[str, str]) -> list[dict[str, str]]:
     return out
 
 
-def has_tags(resource: dict[str, Any], wanted: list[dict[str, str]]) -> bool:
+def tag_filter(params: dict[str, str]) -> list[dict[str, str | None]]:
+    """Tag.N.Key / Tag.N.Value of a Describe*: a key without a value matches any value
+    (sdk:ListTagResourcesRequestTag: "If you specify only Tag.N.Key, all resources
+    associated with the tag key are returned")."""
+    out: list[dict[str, str | None]] = []
+    n = 1
+    while f"Tag.{n}.Key" in params:
+        out.append({"TagKey": params[f"Tag.{n}.Key"], "TagValue": params.get(f"Tag.{n}.Value")})
+        n += 1
+    return out
+
+
+def has_tags(resource: dict[str, Any], wanted: list[dict[str, str | None]]) -> bool:
     held = {t["TagKey"]: t["TagValue"] for t in resource["Tags"]["Tag"]}
-    return all(held.get(t["TagKey"]) == t["TagValue"] for t in wanted)
+    return all(t["TagKey"] in held and t["TagValue"] in (None, held[t["TagKey"]]) for t in wanted)
 
 
 def public(resource: dict[str, Any]) -> dict[str, Any]:
@@ -487,7 +520,7 @@ class Ecs:
             for v in self.state["vpc"].values()
             if (ids is None or v["VpcId"] in ids)
             and (not p.get("VpcName") or v["VpcName"] == p["VpcName"])
-            and has_tags(v, tags_of(p))
+            and has_tags(v, tag_filter(p))
         ]
         return page([vpc_view(v) for v in vpcs], "Vpcs", "Vpc", p)
 
@@ -536,7 +569,7 @@ class Ecs:
             and (not p.get("VSwitchId") or s["VSwitchId"] == p["VSwitchId"])
             and (not p.get("ZoneId") or s["ZoneId"] == p["ZoneId"])
             and (not p.get("VSwitchName") or s["VSwitchName"] == p["VSwitchName"])
-            and has_tags(s, tags_of(p))
+            and has_tags(s, tag_filter(p))
         ]
         return page([vpc_view(s) for s in switches], "VSwitches", "VSwitch", p)
 
@@ -585,7 +618,7 @@ class Ecs:
             if (ids is None or g["SecurityGroupId"] in ids)
             and (not p.get("SecurityGroupName") or g["SecurityGroupName"] == p["SecurityGroupName"])
             and (not p.get("VpcId") or g["VpcId"] == p["VpcId"])
-            and has_tags(g, tags_of(p))
+            and has_tags(g, tag_filter(p))
         ]
         return {**page(groups, "SecurityGroups", "SecurityGroup", p), "RegionId": p["RegionId"]}
 
@@ -693,7 +726,7 @@ class Ecs:
             public(k)
             for k in self.state["kp"].values()
             if (not p.get("KeyPairName") or k["KeyPairName"] == p["KeyPairName"])
-            and has_tags(k, tags_of(p))
+            and has_tags(k, tag_filter(p))
         ]
         return page(pairs, "KeyPairs", "KeyPair", p)
 
@@ -840,7 +873,7 @@ class Ecs:
             and (not p.get("Category") or d["Category"] == p["Category"])
             and (not p.get("Status") or p["Status"] == "All" or d["Status"] == p["Status"])
             and (not p.get("SnapshotId") or d["SourceSnapshotId"] == p["SnapshotId"])
-            and has_tags(d, tags_of(p))
+            and has_tags(d, tag_filter(p))
         ]
         answer = page(disks, "Disks", "Disk", p)
         answer["Disks"]["Disk"] = self.read(answer["Disks"]["Disk"])
@@ -956,7 +989,7 @@ class Ecs:
             and (not p.get("DiskId") or s["SourceDiskId"] == p["DiskId"])
             and (not p.get("SnapshotName") or s["SnapshotName"] == p["SnapshotName"])
             and (not p.get("Status") or p["Status"] == "all" or s["Status"] == p["Status"])
-            and has_tags(s, tags_of(p))
+            and has_tags(s, tag_filter(p))
         ]
         for snap in found:  # a snapshot ends after being looked at snapshot_polls times
             if snap["Status"] == "progressing":
@@ -981,16 +1014,106 @@ class Ecs:
 
     # ---- instances
     def a_DescribeAvailableResource(self, p: dict[str, str]) -> dict:
-        zones = [
-            {
+        zones = []
+        for z in REGIONS[p["RegionId"]]:
+            stock = "WithoutStock" if z in NO_STOCK else "WithStock"
+            zone: dict[str, Any] = {
                 "ZoneId": z,
                 "RegionId": p["RegionId"],
-                "Status": "Available",
-                "StatusCategory": "WithStock",
+                "Status": "Available" if stock == "WithStock" else "SoldOut",
+                "StatusCategory": stock,
             }
-            for z in REGIONS[p["RegionId"]]
-        ]
+            wanted = p.get("InstanceType")
+            if p["DestinationResource"] == "InstanceType" and wanted in INSTANCE_TYPES:
+                supported = {
+                    "Value": wanted,
+                    "Status": zone["Status"],
+                    "StatusCategory": stock,
+                }
+                zone["AvailableResources"] = {
+                    "AvailableResource": [
+                        {
+                            "Type": "InstanceType",
+                            "SupportedResources": {"SupportedResource": [supported]},
+                        }
+                    ]
+                }
+            zones.append(zone)
         return {"AvailableZones": {"AvailableZone": zones}}
+
+    # ---- prices (sdk:DescribePriceRequest, sdk:DescribeSpotPriceHistoryRequest)
+    def hourly(self, instance_type: str | None) -> float:
+        if instance_type not in PRICE_BOOK:
+            raise ApiError(
+                "InvalidInstanceType.NotFound", "The specified InstanceType does not exist.", 404
+            )
+        return PRICE_BOOK[instance_type]
+
+    def spot_price(self, instance_type: str, zone: str, region: str) -> float:
+        factor = SPOT_FACTORS[REGIONS[region].index(zone) % len(SPOT_FACTORS)]
+        return round(self.hourly(instance_type) * factor, 4)
+
+    def a_DescribePrice(self, p: dict[str, str]) -> dict:
+        kind = p.get("ResourceType", "instance")
+        unit = p.get("PriceUnit", "Hour")
+        if kind == "instance":
+            zone = self.zone(p)
+            price = self.hourly(p.get("InstanceType"))
+            if p.get("SpotStrategy", "NoSpot") != "NoSpot":
+                price = self.spot_price(
+                    p["InstanceType"], zone or REGIONS[p["RegionId"]][0], p["RegionId"]
+                )
+            if unit == "Month":
+                price *= 730
+        elif kind == "disk":
+            category, size = p.get("DataDisk.1.Category"), p.get("DataDisk.1.Size")
+            if not category or not size:
+                raise ApiError(
+                    "MissingParameter", "DataDisk.1.Category and DataDisk.1.Size are needed."
+                )
+            if category not in DISK_PRICE_BOOK:
+                raise ApiError(
+                    "InvalidDataDiskCategory.ValueNotSupported", "The category is not valid."
+                )
+            price = DISK_PRICE_BOOK[category] * int(size) / (1 if unit == "Month" else 730)
+        else:
+            raise ApiError("InvalidResourceType.ValueNotSupported", f"{kind} is not priced here.")
+        price = round(price, 4)
+        return {
+            "PriceInfo": {
+                "Price": {
+                    "Currency": "CNY",
+                    "OriginalPrice": price,
+                    "DiscountPrice": 0.0,
+                    "TradePrice": price,
+                },
+                "Rules": {"Rule": []},
+            }
+        }
+
+    def a_DescribeSpotPriceHistory(self, p: dict[str, str]) -> dict:
+        self.hourly(p["InstanceType"])
+        region = p["RegionId"]
+        zones = [self.zone(p)] if p.get("ZoneId") else REGIONS[region]
+        rows = []
+        for zone in zones:
+            for hours_ago in (2, 1, 0):  # a history, newest last, the latest the current one
+                stamp = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+                    hours=hours_ago
+                )
+                price = self.spot_price(p["InstanceType"], zone, region) * (1 + 0.05 * hours_ago)
+                rows.append(
+                    {
+                        "ZoneId": zone,
+                        "InstanceType": p["InstanceType"],
+                        "IoOptimized": "optimized",
+                        "NetworkType": p["NetworkType"],
+                        "Timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "SpotPrice": round(price, 4),
+                        "OriginPrice": self.hourly(p["InstanceType"]),
+                    }
+                )
+        return {"Currency": "CNY", "NextOffset": 0, "SpotPrices": {"SpotPriceType": rows}}
 
     def a_DescribeInstanceTypes(self, p: dict[str, str]) -> dict:
         types = [
@@ -1126,7 +1249,7 @@ class Ecs:
             and (not p.get("InstanceName") or x["InstanceName"] == p["InstanceName"])
             and (not p.get("ZoneId") or x["ZoneId"] == p["ZoneId"])
             and (not p.get("Status") or x["Status"] == p["Status"])
-            and has_tags(x, tags_of(p))
+            and has_tags(x, tag_filter(p))
         ]
         answer = page(found, "Instances", "Instance", p)
         answer["Instances"]["Instance"] = self.read(answer["Instances"]["Instance"])

@@ -478,4 +478,11 @@ FAULTS: dict[str, Fault] = {
         "api:RunInstances",
     ),
     "InvalidParameter": Fault(400, "The specified parameter is not valid.", "api:common"),
+    # A RAM user without the action in its policy (a read-only price lookup refused).
+    "Forbidden.RAM": Fault(
+        403,
+        "User not authorized to operate on the specified resource, or this API doesn't support"
+        " RAM.",
+        "api:common",
+    ),
 }

@@ -36,6 +36,11 @@ What it changes in moto (5.x), and why:
   ``DELETE /_mlbox/requests`` forgets them: tests assert on what was asked, and that a run
   which had to stop early asked for nothing that creates.
 
+- moto has no Price List API (service "pricing"): calls with ``X-Amz-Target:
+  AWSPriceListService.*`` go to aws_pricing.py, checked against botocore's model;
+  ``POST /_mlbox/pricing {"refuse": "AccessDeniedException"}`` refuses them (``DELETE``:
+  answer again).
+
 Everything else is plain moto, including ``POST /moto-api/reset``.
 """
 
@@ -62,6 +67,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import aws_pricing
 import ec2_contract
 
 CONTROL_PREFIX = "/_mlbox/"
@@ -460,6 +466,15 @@ def control(environ: dict[str, Any], start_response: StartResponse) -> Iterable[
         return answer(start_response, "200 OK", SETTLING.polls)
     if path == "settling":
         return answer(start_response, "200 OK", SETTLING.pending())
+    if path == "pricing":  # {"refuse": "AccessDeniedException"} or {"refuse": null}
+        if method == "POST":
+            try:
+                aws_pricing.PRICE_LIST.refuse(json.loads(read_body(environ) or b"{}").get("refuse"))
+            except ValueError as exc:
+                return answer(start_response, "400 Bad Request", {"error": str(exc)})
+        elif method == "DELETE":
+            aws_pricing.PRICE_LIST.refuse(None)
+        return answer(start_response, "200 OK", {"refuse": aws_pricing.PRICE_LIST.refusal})
     if path == "requests":
         if method == "DELETE":
             JOURNAL.clear()
@@ -478,8 +493,11 @@ class Application:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return control(environ, start_response)
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(aws_pricing.TARGET):
+            return aws_pricing.wsgi(environ, start_response)  # moto has no Price List API
         if path.startswith("/moto-api/reset"):
             SETTLING.clear()
+            aws_pricing.PRICE_LIST.refuse(None)
         action = ""
         if environ.get("REQUEST_METHOD") == "POST":
             params = query_params(environ, read_body(environ))

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 STUB_PROJECT = Path(__file__).resolve().parent / "stub_project"
+DOUBLES = REPO / "tests" / "doubles"
 
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
@@ -80,8 +84,43 @@ class StubEnv:
         return self.state_dir / "_runs"
 
 
+@pytest.fixture(scope="session")
+def price_doubles() -> Iterator[dict[str, str]]:
+    """The pricing APIs start_instance.py asks before anything is made, as doubles: the ECS
+    double and the Azure Retail Prices double in threads, moto (EC2 + Price List) beside."""
+    sys.path.insert(0, str(DOUBLES))
+    import aliyun_ecs
+    import azure_prices
+
+    servers = [aliyun_ecs.serve(), azure_prices.serve()]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    moto = subprocess.Popen(
+        [sys.executable, str(DOUBLES / "moto_server.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert moto.stdout is not None
+        line = moto.stdout.readline()
+        assert line.startswith("port="), line
+        aliyun, azure = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
+        yield {
+            "MLBOX_ALIYUN_ECS_ENDPOINT": aliyun,
+            "MLBOX_AZURE_PRICES_URL": azure + "/api/retail/prices",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{line.split('=', 1)[1].strip()}",
+        }
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
 @pytest.fixture
-def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubEnv:
+def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, price_doubles: dict[str, str]) -> StubEnv:
     for name in CLEARED:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
@@ -106,4 +145,6 @@ def stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StubEnv:
         "AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,GITHUB_TOKEN",
     )
     monkeypatch.delenv("ANSIBLE_CONFIG", raising=False)
+    for name, value in price_doubles.items():  # no price lookup leaves this machine
+        monkeypatch.setenv(name, value)
     return sandbox

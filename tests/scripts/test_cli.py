@@ -55,6 +55,7 @@ def test_local_demo_without_questions(stub: StubEnv) -> None:
     ):
         assert line in out, line
     assert "to stop paying" not in out  # nothing is billed on this machine
+    assert "price: free (local" in out
     assert "PLAY [" not in out  # Ansible's own output only with -v
     recorded = stub.recorded("provision")["vars"]
     assert recorded["cloud"] == "local"
@@ -262,3 +263,66 @@ def test_the_summary_says_what_is_true_for_the_cloud() -> None:
     )
     assert "to stop paying" not in text and "to take it away" in text
     assert "made no new disk" not in text
+
+
+def test_prices_are_printed_before_anything_is_made(stub: StubEnv) -> None:
+    """--yes: the prices (from moto's EC2 and the Price List double) and no question."""
+    done = run(
+        START,
+        "--cloud=aws",
+        "--disk=new",
+        "--disk-size=50",
+        "--instance-type=g4dn.xlarge",
+        "--yes",
+        *state(stub),
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        WORKBENCH_NOTEBOOK_PASSWORD="a-long-password",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "prices (aws us-east-1, g4dn.xlarge, live from the cloud's pricing API):" in out
+    assert "on-demand:    0.526 USD/hour" in out
+    assert "data disk:    4 USD/month  (50 GB)" in out
+    assert "snapshot:     0.05 USD/GB-month" in out
+    assert "go on" not in out
+    assert out.index("on-demand:") < out.index("▸ instance")
+
+
+def test_a_price_the_api_refuses_is_said_unavailable(stub: StubEnv) -> None:
+    done = run(
+        START,
+        "--cloud=aliyun",
+        "--disk=new",
+        "--region=cn-hongkong",  # a region the ECS double does not serve
+        "--yes",
+        *state(stub),
+        ALIYUN_ACCESS_KEY_ID="LTAI-id-1234",
+        ALIYUN_ACCESS_KEY_SECRET="secret-5678",
+        WORKBENCH_NOTEBOOK_PASSWORD="a-long-password",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "on-demand:    unavailable (InvalidRegionId.NotFound for ecs:DescribePrice)" in out
+    assert (
+        "spot now:     unavailable (InvalidRegionId.NotFound for ecs:DescribeSpotPriceHistory)"
+        in out
+    )
+
+
+def test_the_summary_names_the_ssh_entry_and_the_vscode_link() -> None:
+    from mlbox_cli.password import NotebookPassword
+    from mlbox_cli.start import build_parser, summary
+
+    args = build_parser().parse_args(["--cloud", "aws", "--name", "exp1", "--disk", "new"])
+    instance = {"public_ip": "203.0.113.9", "ssh_user": "admin", "id": "i-1", "disk_id": "vol-1"}
+    entry = {
+        "host": "mlbox-exp1",
+        "path": "/home/u/.ssh/config.d/mlbox-exp1",
+        "vscode": "vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml",
+    }
+    password = NotebookPassword("x" * 12, "env", None)
+    text = "\n".join(line for _, line in summary(args, instance, password, entry))
+    assert "or: ssh mlbox-exp1  (/home/u/.ssh/config.d/mlbox-exp1)" in text
+    assert "VS Code:   vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml" in text
+    assert "mlbox-exp1" not in "\n".join(line for _, line in summary(args, instance, password))

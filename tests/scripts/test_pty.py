@@ -89,6 +89,12 @@ def test_start_asks_the_cloud_keys_hidden_and_the_instance_type(stub: StubEnv) -
     child.sendline("secret-typed")
     child.expect_exact("instance type (Enter:")
     child.sendline("ecs.g7.large")
+    # The prices, from the ECS double, before anything is made; then the question.
+    child.expect_exact("prices (aliyun cn-hangzhou, ecs.g7.large, live from")
+    child.expect_exact("on-demand:    0.69 CNY/hour")
+    child.expect_exact("snapshot:     unavailable (the ECS API has no snapshot price)")
+    child.expect_exact("go on and create it? [Y/n]")
+    child.sendline("")
     child.expect_exact("✓ notebook at")
     assert finish(child) == 0
     recorded = stub.recorded("provision")
@@ -156,3 +162,23 @@ def test_ctrl_c_stops_the_playbook_and_exits_130(stub: StubEnv) -> None:
 def _needs_a_pty() -> None:
     if not os.path.exists("/dev/ptmx"):
         pytest.skip("no pseudo-terminals here")
+
+
+def test_no_to_the_prices_creates_nothing(stub: StubEnv) -> None:
+    child = spawn(
+        START,
+        "--cloud=aliyun",
+        "--disk=new",
+        "--instance-type=ecs.gn6i-c4g1.xlarge",
+        "--state-dir",
+        str(stub.state_dir),
+        ALIYUN_ACCESS_KEY_ID="LTAI-x",
+        ALIYUN_ACCESS_KEY_SECRET="secret-x",
+        WORKBENCH_NOTEBOOK_PASSWORD="from-the-environment",
+    )
+    child.expect_exact("spot now:     1.78 CNY/hour")
+    child.expect_exact("go on and create it? [Y/n]")
+    child.sendline("n")
+    child.expect_exact("stopped: nothing was created")
+    assert finish(child) == 0
+    assert not stub.was_run("provision")
