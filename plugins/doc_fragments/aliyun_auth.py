@@ -29,7 +29,8 @@ options:
     aliases: [alicloud_security_token]
   region:
     description:
-      - Region id; defaults to E(ALIYUN_REGION), then E(ALICLOUD_REGION), then E(ALICLOUD_REGION_ID).
+      - Region id; defaults to E(ALIYUN_REGION), then E(ALICLOUD_REGION),
+        then E(ALICLOUD_REGION_ID).
     type: str
     aliases: [alicloud_region, region_id]
   api_timeout:

@@ -91,7 +91,7 @@ def newest_ubuntu_lts(images: list[dict[str, Any]], arch: str) -> dict[str, Any]
     releases = [(m.group(1), image) for image in images if (m := pattern.search(image["name"]))]
     if not releases:
         return {}
-    newest = max(release for release, _ in releases)
+    newest = max(release for release, _unused in releases)
     builds = [image for release, image in releases if release == newest]
     return max(builds, key=lambda image: str(image.get("creation_date") or ""))
 

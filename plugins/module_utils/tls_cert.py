@@ -27,7 +27,7 @@ def openssl(*args):
 
 def normal_san(name):
     """DNS:Name -> DNS:name; IP:0:0::1 -> IP:::1 (openssl prints "IP Address:0:0:0:0:0:0:0:1")."""
-    kind, _, value = name.strip().partition(":")
+    kind, _unused, value = name.strip().partition(":")
     if kind in ("IP", "IP Address"):
         return "IP:" + str(ipaddress.ip_address(value.strip()))
     return f"{kind}:{value.strip()}"

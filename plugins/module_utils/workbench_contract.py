@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Dict
 
 DISK_SOURCES = ("new", "existing", "snapshot")
 # A disk that can be attached (or already is): anything else is on its way in or out.
@@ -448,7 +448,8 @@ def plan(inputs: PlanInputs, lookups: Lookups) -> Plan:
 
 # The snapshot choice (also the snapshot_choice module's): by id, by name, latest completed.
 
-SnapshotDict = dict[str, Any]
+# typing.Dict: a runtime alias, evaluated on the target's Python (3.8 has no dict[str, ...]).
+SnapshotDict = Dict[str, Any]
 
 DEFAULT_COMPLETED = ["completed", "accomplished", "succeeded"]
 

@@ -14,7 +14,7 @@ description:
     O(spot_template), the first launch takes its spot market options from that launch
     template; when EC2 refuses spot alone (capacity, the spot quota, the price) and
     O(fallback) allows it, the same launch is made on demand, without the template.
-  - M(amazon.aws.ec2_instance) retries RunInstances on C(InsufficientInstanceCapacity) for
+  - C(amazon.aws.ec2_instance) retries RunInstances on C(InsufficientInstanceCapacity) for
     minutes; for a spot launch that refusal is the answer to act on at once, so this module
     asks once per market (throttling and transient server errors are asked again with the
     same ClientToken, so there is never a second instance).
@@ -61,8 +61,6 @@ attributes:
     support: none
     details:
       - There is no previous state to compare with.
-seealso:
-  - module: amazon.aws.ec2_instance
 """
 
 EXAMPLES = r"""

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Looks at the block devices (C(lsblk), the C(/dev/disk) links, C(blkid -p)) and returns
     the one device the hint names, with its filesystem, or fails with a message that lists
-    the devices seen. Changes nothing; the M(mlbox.workbench.data_disk) role formats and
+    the devices seen. Changes nothing; the C(mlbox.workbench.data_disk) role formats and
     mounts what it returns.
   - The first of O(device), O(serial), O(volume_id) that is set selects the disk. When it
     matches nothing and O(size_gb) is set, the one free, unpartitioned disk of that size is

@@ -10,7 +10,7 @@ module: git_keys_probe
 short_description: Look at a user's GitHub key, known hosts, ssh and git settings, read-only
 version_added: 0.1.0
 description:
-  - One look for the M(mlbox.workbench.git_keys) role - the user's passwd entry and whether
+  - One look for the C(mlbox.workbench.git_keys) role - the user's passwd entry and whether
     the role's last full run still holds (RV(current)).
   - It holds when the digest of this run's inputs is the recorded one, git and ssh-keygen are
     installed, the key pair exists (private key 0600, public key 0644, the user's), every
@@ -134,7 +134,7 @@ def known_pairs(text: str) -> set[tuple[str, str, str]]:
 
 def git_setting(gitconfig: str, dotted: str) -> str:
     """The value of section.key in a git config file's text, "" when unset or unreadable."""
-    section, _, key = dotted.partition(".")
+    section, _unused, key = dotted.partition(".")
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string(gitconfig)

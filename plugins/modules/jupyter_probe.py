@@ -10,7 +10,7 @@ module: jupyter_probe
 short_description: Look at a host's Jupyter server before the jupyter role configures it, read-only
 version_added: 0.1.0
 description:
-  - One look for the M(mlbox.workbench.jupyter) role - the notebook user, the password hash
+  - One look for the C(mlbox.workbench.jupyter) role - the notebook user, the password hash
     in the server configuration, and whether the role's last full run still holds
     (RV(current)).
   - It holds when the digest of this run's inputs is the recorded one, the environment's

@@ -10,7 +10,7 @@ module: libs_probe
 short_description: Look at a host before the libs role installs its Python environment, read-only
 version_added: 0.1.0
 description:
-  - One look at the host for the M(mlbox.workbench.libs) role - the interpreter the
+  - One look at the host for the C(mlbox.workbench.libs) role - the interpreter the
     environment is made from and what it lacks, the notebook user, whether the environment
     still runs on that Python and what it holds, whether there is an NVIDIA GPU and, on one,
     the CUDA version its driver supports and so PyTorch's index. Changes nothing.

@@ -61,8 +61,6 @@ attributes:
   diff_mode:
     description: Returns details on what has changed (or would change in check mode) in diff mode.
     support: none
-seealso:
-  - module: community.crypto.x509_certificate
 """
 
 EXAMPLES = r"""
@@ -99,7 +97,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlbox.workbench.plugins.module_utils.tls_cert import (
     TlsError,
     cert_state,
-    normal_san,  # noqa: F401 -- part of the module's tested surface
+    normal_san,  # noqa: F401  # pylint: disable=unused-import -- part of the module's tested surface
     openssl,
 )
 
@@ -122,7 +120,7 @@ def write_beside(path, mode, make):
 
 
 def make_key(tmp):
-    rc, _ = openssl(
+    rc, _unused = openssl(
         "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", tmp
     )
     if rc != 0:
@@ -142,7 +140,7 @@ def issuer(key_path, days, common_name, sans):
         with tempfile.NamedTemporaryFile("w", suffix=".cnf") as cnf:
             cnf.write(config)
             cnf.flush()
-            rc, _ = openssl(
+            rc, _unused = openssl(
                 "req", "-new", "-x509", "-sha256", "-key", key_path, "-days", str(days),
                 "-config", cnf.name, "-out", tmp,
             )  # fmt: skip

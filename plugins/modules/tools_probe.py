@@ -10,7 +10,7 @@ module: tools_probe
 short_description: Plan the tools role's package transaction and check its last run, read-only
 version_added: 0.1.0
 description:
-  - One look for the M(mlbox.workbench.tools) role. It reads the package database once
+  - One look for the C(mlbox.workbench.tools) role. It reads the package database once
     (C(dpkg-query), or C(rpm) without it) and answers which of O(packages) are missing -
     counting a virtual package an installed one provides as present (C(awk) by C(mawk);
     apt-get refuses a virtual package with several providers) - and splits them into what to
@@ -180,10 +180,10 @@ def parse_dpkg(text: str) -> set[str]:
     """Installed names and what they provide, from DPKG_FORMAT lines ("ii " is installed)."""
     present: set[str] = set()
     for line in text.splitlines():
-        status, _, rest = line.partition("\t")
+        status, _unused, rest = line.partition("\t")
         if not status.startswith("ii"):
             continue
-        name, _, provides = rest.partition("\t")
+        name, _unused, provides = rest.partition("\t")
         present.add(name.strip())
         for provided in provides.split(","):
             provided = re.sub(r"\(.*\)", "", provided).strip()

@@ -177,7 +177,7 @@ def aws_spot_prices(ec2: Any, instance_type: str) -> dict[str, float]:
         zone, stamp = row.get("AvailabilityZone", ""), row.get("Timestamp")
         if zone not in latest or (stamp and latest[zone][0] and stamp > latest[zone][0]):
             latest[zone] = (stamp, float(row["SpotPrice"]))
-    return {zone: price for zone, (_, price) in latest.items()}
+    return {zone: price for zone, (_unused, price) in latest.items()}
 
 
 def aws_products(pricing: Any, filters: dict[str, str]) -> list[dict[str, Any]]:
@@ -187,7 +187,7 @@ def aws_products(pricing: Any, filters: dict[str, str]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     token = ""
     try:
-        for _ in range(10):
+        for _unused in range(10):
             extra = {"NextToken": token} if token else {}
             page = pricing.get_products(
                 ServiceCode="AmazonEC2", Filters=request, FormatVersion="aws_v1", **extra
@@ -339,7 +339,7 @@ def aliyun_spot_history(ecs: AliyunEcs, instance_type: str) -> tuple[dict[str, f
         zone, stamp = row.get("ZoneId", ""), str(row.get("Timestamp", ""))
         if zone not in latest or stamp > latest[zone][0]:
             latest[zone] = (stamp, float(row["SpotPrice"]))
-    return {z: p for z, (_, p) in latest.items()}, str(answer.get("Currency") or "CNY")
+    return {z: p for z, (_unused, p) in latest.items()}, str(answer.get("Currency") or "CNY")
 
 
 def aliyun_stock(ecs: AliyunEcs, instance_type: str, spot: bool) -> dict[str, str]:
@@ -423,7 +423,7 @@ def azure_items(odata_filter: str, pages: int = 10) -> list[dict[str, Any]]:
     )
     url: str | None = f"{base}?{query}"
     items: list[dict[str, Any]] = []
-    for _ in range(pages):
+    for _unused in range(pages):
         if not url:
             break
         try:

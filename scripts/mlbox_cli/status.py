@@ -140,8 +140,8 @@ def known_workbenches(state_dir: Path) -> list[Known]:
         variables = extravars([str(part) for part in command])
         name = str(variables.get("workbench_name") or record.parents[2].name)
         cloud = str(variables.get("cloud") or "local")
-        stamp, _, rest = record.parent.name.partition("-")
-        clock, _, rest = rest.partition("-")
+        stamp, _unused, rest = record.parent.name.partition("-")
+        clock, _unused, rest = rest.partition("-")
         kind = rest.rsplit("-", 1)[0]
         if kind == "disks":
             continue  # a listing changes nothing
@@ -178,7 +178,7 @@ def local_view(state_dir: Path, names: list[str], runner: Runner) -> CloudView:
     storage = local_storage_module()
     free = Price(0.0, "month", "")
     for name in names:
-        rc, out, _ = runner(["podman", "container", "inspect", f"mlbox-{name}"])
+        rc, out, _unused = runner(["podman", "container", "inspect", f"mlbox-{name}"])
         if rc == 0:
             data = (json.loads(out) or [{}])[0]
             state = data.get("State", {})

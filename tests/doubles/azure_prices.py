@@ -68,7 +68,7 @@ CLAUSE = re.compile(r"^(?:(\w+) eq '([^']*)'|contains\((\w+),\s*'([^']*)'\))$")
 
 
 def item(region: str, **fields: Any) -> dict[str, Any]:
-    location, _ = LOCATIONS[region]
+    location, _unused = LOCATIONS[region]
     meter = str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([region, fields], sort_keys=True)))
     base = {
         "currencyCode": "USD",
@@ -90,7 +90,7 @@ def item(region: str, **fields: Any) -> dict[str, Any]:
 
 def price_book() -> list[dict[str, Any]]:
     items = []
-    for region, (_, factor) in LOCATIONS.items():
+    for region, (_unused, factor) in LOCATIONS.items():
         for sku, series, short, usd in VM_SIZES:
             vm = {
                 "serviceName": "Virtual Machines",

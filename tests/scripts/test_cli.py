@@ -322,7 +322,7 @@ def test_the_summary_names_the_ssh_entry_and_the_vscode_link() -> None:
         "vscode": "vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml",
     }
     password = NotebookPassword("x" * 12, "env", None)
-    text = "\n".join(line for _, line in summary(args, instance, password, entry))
+    text = "\n".join(line for _unused, line in summary(args, instance, password, entry))
     assert "or: ssh mlbox-exp1  (/home/u/.ssh/config.d/mlbox-exp1)" in text
     assert "VS Code:   vscode://vscode-remote/ssh-remote+mlbox-exp1/mnt/ml" in text
-    assert "mlbox-exp1" not in "\n".join(line for _, line in summary(args, instance, password))
+    assert "mlbox-exp1" not in "\n".join(line for _n, line in summary(args, instance, password))

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tests" / "unit" / "doubles"))
 from ansible_collections.mlbox.workbench.plugins.modules import (  # noqa: E402
     aws_run_instance as ec2_run_instance,
 )
+
 # server: a pytest fixture, used by name (pylint cannot see that).
 from test_ec2_double import (  # noqa: E402  # pylint: disable=unused-import
     Double,
@@ -86,7 +87,7 @@ def run_instances_calls(double: Double) -> int:
 
 def test_the_script_knows_every_refusal_of_the_catalogue() -> None:
     assert set(ec2_run_instance.REFUSALS) == set(ec2_contract.REFUSALS)
-    assert {c for c, (alone, _) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
+    assert {c for c, (alone, _unused) in ec2_run_instance.REFUSALS.items() if alone} == SPOT_ALONE
 
 
 @pytest.mark.parametrize("code", sorted(ec2_contract.REFUSALS))
@@ -144,14 +145,14 @@ def test_throttling_is_asked_again_with_the_same_client_token() -> None:
 def test_a_capacity_refusal_is_never_asked_again() -> None:
     client = Client("InsufficientInstanceCapacity")
     with pytest.raises(Throttled):
-        ec2_run_instance.launch(client, {"ImageId": "ami-1"}, sleep=lambda _: None)
+        ec2_run_instance.launch(client, {"ImageId": "ami-1"}, sleep=lambda _unused: None)
     assert len(client.tokens) == 1
 
 
 def test_throttling_that_lasts_gives_up() -> None:
     client = Client(*["RequestLimitExceeded"] * ec2_run_instance.ATTEMPTS)
     with pytest.raises(Throttled):
-        ec2_run_instance.launch(client, {"ImageId": "ami-1"}, sleep=lambda _: None)
+        ec2_run_instance.launch(client, {"ImageId": "ami-1"}, sleep=lambda _unused: None)
     assert len(client.tokens) == ec2_run_instance.ATTEMPTS
 
 

@@ -354,7 +354,7 @@ def mounted(tmp_path, monkeypatch):
 
 
 def test_the_last_run_holds_when_digest_mount_fstab_and_owner_agree(mounted):
-    found, params, gid, _ = mounted
+    found, params, gid, _unused = mounted
     assert finder.still_current(found, params, gid) == ""
 
 
@@ -368,7 +368,7 @@ def test_the_last_run_holds_when_digest_mount_fstab_and_owner_agree(mounted):
     ],
 )
 def test_the_full_path_runs_when_an_input_or_the_directory_differs(mounted, change, why):
-    found, params, gid, _ = mounted
+    found, params, gid, _unused = mounted
     assert why in finder.still_current(found, dict(params, **change), gid)
 
 

@@ -12,7 +12,7 @@ from ansible_collections.mlbox.workbench.plugins.modules import tls_ensure
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-SANS = ["DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10"]
+SANS = ("DNS:localhost", "DNS:wb", "IP:127.0.0.1", "IP:::1", "IP:192.0.2.10")
 UID, GID = os.getuid(), os.getgid()
 
 
@@ -26,7 +26,7 @@ def run(tmp: Path, *, mode="ensure", sans=SANS, cn="wb", days=30) -> dict:
 def test_the_module_resolves_the_owner_and_reports(run_module, tmp_path: Path) -> None:
     args = {
         "key_path": str(tmp_path / "k"), "cert_path": str(tmp_path / "c"),
-        "owner": str(UID), "group": str(GID), "common_name": "wb", "subject_alt_names": SANS,
+        "owner": str(UID), "group": str(GID), "common_name": "wb", "subject_alt_names": list(SANS),
     }  # fmt: skip
     exited = run_module(tls_ensure.main, args)
     assert not exited.failed and exited.result["changed"]

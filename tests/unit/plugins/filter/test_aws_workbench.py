@@ -1,4 +1,5 @@
-"""cloud_aws's plan on recorded amazon.aws lookups: shapes, image, subnet, foreign names."""
+"""cloud_aws's plan on recorded amazon.aws lookups: shapes, image, subnet, foreign names (beside the
+workbench_contract filters, which run on the controller, so the file lives with the filters)."""
 
 from __future__ import annotations
 
