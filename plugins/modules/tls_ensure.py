@@ -97,7 +97,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mlbox.workbench.plugins.module_utils.tls_cert import (
     TlsError,
     cert_state,
-    normal_san,  # noqa: F401  # pylint: disable=unused-import -- part of the module's tested surface
     openssl,
 )
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from ansible_collections.mlbox.workbench.plugins.module_utils import tls_cert
 from ansible_collections.mlbox.workbench.plugins.modules import tls_ensure
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -113,4 +114,4 @@ def test_check_mode_writes_nothing(tmp_path: Path) -> None:
      (" DNS:wb", "DNS:wb"), ("IP Address:2001:DB8:0:0:0:0:0:1", "IP:2001:db8::1")],
 )  # fmt: skip
 def test_openssl_s_way_of_printing_names_is_read(printed: str, normal: str) -> None:
-    assert tls_ensure.normal_san(printed) == normal
+    assert tls_cert.normal_san(printed) == normal
